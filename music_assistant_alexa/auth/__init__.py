@@ -1,0 +1,30 @@
+"""
+The auth core: sign in to Amazon, register a device, keep cookies and tokens fresh.
+
+Nothing here imports Music Assistant or the simulator: the provider adapter and the CLI sit on
+top of it, and the simulator is the other side of the same protocol.
+"""
+
+from __future__ import annotations
+
+from .errors import AlexaAuthError, ErrorCategory
+from .pages import CaptchaKind, OtpDevice, Page, PageKind, ParsedForm, classify_page
+from .session import AuthSessionManager, ResetResult, SessionStatus
+from .totp import KeyProblem, TotpKey, parse_totp_key
+
+__all__ = [
+    "AlexaAuthError",
+    "AuthSessionManager",
+    "CaptchaKind",
+    "ErrorCategory",
+    "KeyProblem",
+    "OtpDevice",
+    "Page",
+    "PageKind",
+    "ParsedForm",
+    "ResetResult",
+    "SessionStatus",
+    "TotpKey",
+    "classify_page",
+    "parse_totp_key",
+]

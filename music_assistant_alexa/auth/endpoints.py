@@ -1,0 +1,220 @@
+"""
+Amazon marketplaces, their host names, and where requests for them go.
+
+Every URL the auth core builds or receives (form actions, redirects) passes through
+:meth:`AmazonHosts.route`. Normally that is the identity. With an endpoint override (the demo, the
+tests, ``--endpoint``) it keeps the Amazon host name and only swaps scheme and port, and
+:class:`LoopbackResolver` resolves Amazon's names to the override's address: cookies stay keyed by
+the real host names, and the simulator still sees which host it was asked.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+DEFAULT_MARKETPLACE: Final = "amazon.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Marketplace:
+    """One Amazon marketplace."""
+
+    domain: str  # "amazon.de"
+    label: str  # shown in the settings dropdown
+    language: str  # Accept-Language / sign-in language
+    cookie_suffix: str  # suffix of the marketplace cookies (at-acbde, ubid-acbde, ...)
+
+    @property
+    def cookie_domain(self) -> str:
+        """Return the domain Amazon issues this marketplace's cookies for (".amazon.de")."""
+        return f".{self.domain}"
+
+    @property
+    def sign_in_domain(self) -> str:
+        """
+        Return the marketplace whose sign-in page starts the login.
+
+        Amazon signs every region in on amazon.com, except the Far East marketplace of Japan.
+        """
+        return "amazon.co.jp" if self.domain == "amazon.co.jp" else DEFAULT_MARKETPLACE
+
+
+MARKETPLACES: Final[Mapping[str, Marketplace]] = {
+    m.domain: m
+    for m in (
+        Marketplace("amazon.com", "United States (amazon.com)", "en-US", "main"),
+        Marketplace("amazon.ca", "Canada (amazon.ca)", "en-CA", "acbca"),
+        Marketplace("amazon.com.mx", "Mexico (amazon.com.mx)", "es-MX", "acbmx"),
+        Marketplace("amazon.com.br", "Brazil (amazon.com.br)", "pt-BR", "acbbr"),
+        Marketplace("amazon.co.uk", "United Kingdom (amazon.co.uk)", "en-GB", "acbuk"),
+        Marketplace("amazon.de", "Germany (amazon.de)", "de-DE", "acbde"),
+        Marketplace("amazon.fr", "France (amazon.fr)", "fr-FR", "acbfr"),
+        Marketplace("amazon.it", "Italy (amazon.it)", "it-IT", "acbit"),
+        Marketplace("amazon.es", "Spain (amazon.es)", "es-ES", "acbes"),
+        Marketplace("amazon.in", "India (amazon.in)", "en-IN", "acbin"),
+        Marketplace("amazon.co.jp", "Japan (amazon.co.jp)", "ja-JP", "acbjp"),
+        Marketplace("amazon.com.au", "Australia (amazon.com.au)", "en-AU", "acbau"),
+    )
+}
+
+
+def normalise_marketplace(raw: str | None) -> str:
+    """
+    Turn what a user typed ("https://www.amazon.de/", "de", "Amazon.DE") into a marketplace.
+
+    :param raw: The marketplace as typed.
+    :raises ValueError: It is not one of the supported marketplaces.
+    """
+    value = (raw or DEFAULT_MARKETPLACE).strip().lower()
+    value = value.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+    value = value.removeprefix("www.")
+    if not value.startswith("amazon."):
+        value = f"amazon.{value.removeprefix('.')}"
+    if value not in MARKETPLACES:
+        supported = ", ".join(MARKETPLACES)
+        msg = f"Unknown Amazon marketplace {value!r}; choose one of: {supported}"
+        raise ValueError(msg)
+    return value
+
+
+def is_amazon_host(host: str) -> bool:
+    """
+    Return whether a host name belongs to Amazon's sign-in or Alexa services.
+
+    :param host: A host name.
+    """
+    host = host.lower().rstrip(".")
+    return host == "api.amazonalexa.com" or any(
+        host == m.domain or host.endswith(f".{m.domain}") for m in MARKETPLACES.values()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AmazonHosts:
+    """The Amazon hosts of one marketplace, and how to reach them."""
+
+    marketplace: Marketplace
+    #: Base URL (scheme, host, port) every Amazon host is sent to, or None for the real Amazon.
+    override: URL | None = None
+
+    @classmethod
+    def for_marketplace(cls, domain: str, endpoint: str | None = None) -> AmazonHosts:
+        """
+        Build the hosts of a marketplace.
+
+        :param domain: Marketplace domain, e.g. "amazon.de".
+        :param endpoint: Optional base URL that every Amazon host is sent to.
+        """
+        return cls(MARKETPLACES[normalise_marketplace(domain)], URL(endpoint) if endpoint else None)
+
+    def url(self, host: str, path: str, query: Mapping[str, str] | None = None) -> URL:
+        """
+        Return the URL of a path on an Amazon host, routed.
+
+        :param host: Amazon host name, e.g. "api.amazon.com".
+        :param path: Absolute path.
+        :param query: Optional query parameters.
+        """
+        url = URL.build(scheme="https", host=host, path=path)
+        if query:
+            url = url.with_query(query)
+        return self.route(url)
+
+    def route(self, url: str | URL) -> URL:
+        """
+        Send an Amazon URL to where Amazon is reached from here.
+
+        :param url: An absolute URL as Amazon wrote it (form action, redirect).
+        """
+        url = URL(url)
+        if self.override is None or not url.host or not is_amazon_host(url.host):
+            return url
+        return url.with_scheme(self.override.scheme).with_port(self.override.port)
+
+    @property
+    def www(self) -> str:
+        """Return the retail host of the marketplace, "www.amazon.de"."""
+        return f"www.{self.marketplace.domain}"
+
+    @property
+    def sign_in(self) -> str:
+        """Return the host whose sign-in page starts the login."""
+        return f"www.{self.marketplace.sign_in_domain}"
+
+    @property
+    def api(self) -> str:
+        """Return the device-auth API host (registration and tokens are global)."""
+        return f"api.{self.marketplace.sign_in_domain}"
+
+    @property
+    def alexa(self) -> str:
+        """Return the Alexa web host of the marketplace, "alexa.amazon.de"."""
+        return f"alexa.{self.marketplace.domain}"
+
+
+class LoopbackResolver(AbstractResolver):
+    """Resolve Amazon's host names to one local address (the simulator's), others normally."""
+
+    def __init__(
+        self, address: str = "127.0.0.1", fallback: AbstractResolver | None = None
+    ) -> None:
+        """
+        Create the resolver.
+
+        :param address: IPv4 address Amazon's names resolve to.
+        :param fallback: Resolver for every other name (none: they fail).
+        """
+        self._address = address
+        self._fallback = fallback
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """
+        Resolve a host name.
+
+        :param host: Host name.
+        :param port: Port.
+        :param family: Address family asked for.
+        """
+        if is_amazon_host(host) or host in ("localhost", self._address):
+            return [
+                {
+                    "hostname": host,
+                    "host": self._address,
+                    "port": port,
+                    "family": socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            ]
+        if self._fallback is None:
+            msg = f"{host} is not an Amazon host and no other names resolve here"
+            raise OSError(msg)
+        return await self._fallback.resolve(host, port, family)
+
+    async def close(self) -> None:
+        """Close the fallback resolver."""
+        if self._fallback is not None:
+            await self._fallback.close()
+
+
+def resolver_kwargs(endpoint: str | None) -> dict[str, Any]:
+    """
+    Return the ``TCPConnector`` arguments that route Amazon's names to an endpoint override.
+
+    :param endpoint: The override base URL, or None for the real Amazon.
+    """
+    if not endpoint:
+        return {}
+    host = URL(endpoint).host or "127.0.0.1"
+    address = "127.0.0.1" if host == "localhost" else host
+    return {"resolver": LoopbackResolver(address)}

@@ -1,0 +1,298 @@
+"""
+Errors of the auth core.
+
+One root, :class:`AlexaAuthError`, and a short tree under it. Every error carries a plain message
+for the user, Amazon's own text when Amazon showed one, and the guide section that fixes it. The
+category tells callers what to do: bad input is refused before anything is stored or sent, an
+error that needs the user stops all retrying, a temporary one is retried with back-off.
+
+Messages are built from constants and non-secret values only: never pass a password, 2FA key,
+token, cookie or e-mail address into one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from music_assistant_alexa.guide import GuideSlug, guide_link
+
+
+class ErrorCategory(StrEnum):
+    """What a caller should do about an error."""
+
+    BAD_INPUT = "bad_input"  # fix the input; nothing was sent or stored
+    NEEDS_USER = "needs_user"  # stop retrying; the user must act (at Amazon or in the settings)
+    TEMPORARY = "temporary"  # retry later with back-off
+
+
+class AlexaAuthError(Exception):
+    """Root of every error the auth core raises."""
+
+    category: ClassVar[ErrorCategory] = ErrorCategory.NEEDS_USER
+    guide_slug: ClassVar[GuideSlug] = GuideSlug.COMPLETE_REAUTH
+    #: Short, stable identifier for logs, events and diagnostics.
+    code: ClassVar[str] = "auth_error"
+
+    def __init__(self, message: str, *, amazon_text: str | None = None) -> None:
+        """
+        Create the error.
+
+        :param message: Plain sentence for the user (no secrets).
+        :param amazon_text: The text Amazon showed, if any.
+        """
+        super().__init__(message)
+        self.message = message
+        self.amazon_text = amazon_text
+
+    @property
+    def needs_user(self) -> bool:
+        """Return whether only the user can fix this (no automatic retry helps)."""
+        return self.category is not ErrorCategory.TEMPORARY
+
+    @property
+    def guide_url(self) -> str:
+        """Return the link to the guide section that fixes this error."""
+        return guide_link(self.guide_slug)
+
+    def user_text(self) -> str:
+        """Return the message, Amazon's text and the guide link, as one paragraph."""
+        parts = [self.message]
+        if self.amazon_text:
+            parts.append(f'Amazon said: "{self.amazon_text}".')
+        parts.append(f"How to fix it: {self.guide_url}")
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        """Return the message together with Amazon's text."""
+        if self.amazon_text:
+            return f'{self.message} (Amazon said: "{self.amazon_text}")'
+        return self.message
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+class InvalidTwoFactorKeyError(AlexaAuthError):
+    """The 2FA key typed into the settings is not an authenticator-app key."""
+
+    category = ErrorCategory.BAD_INPUT
+    guide_slug = GuideSlug.TWO_FACTOR_KEY
+    code = "invalid_2fa_key"
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        """
+        Create the error.
+
+        :param message: What exactly is wrong with the key (never the key itself).
+        :param problem: Machine-readable reason, a :class:`~.totp.KeyProblem` value.
+        """
+        super().__init__(message)
+        self.problem = problem
+
+
+class MissingCredentialsError(AlexaAuthError):
+    """E-mail, password or 2FA key is missing."""
+
+    category = ErrorCategory.BAD_INPUT
+    guide_slug = GuideSlug.CREDENTIALS
+    code = "missing_credentials"
+
+
+# --- temporary -------------------------------------------------------------------------------
+
+
+class AmazonConnectionError(AlexaAuthError):
+    """Amazon could not be reached, or the connection dropped."""
+
+    category = ErrorCategory.TEMPORARY
+    guide_slug = GuideSlug.AMAZON_UNREACHABLE
+    code = "connection_error"
+
+
+class AmazonTimeoutError(AmazonConnectionError):
+    """Amazon did not answer in time."""
+
+    code = "timeout"
+
+
+class AmazonServerError(AlexaAuthError):
+    """Amazon answered with a server error (5xx)."""
+
+    category = ErrorCategory.TEMPORARY
+    guide_slug = GuideSlug.AMAZON_UNREACHABLE
+    code = "server_error"
+
+
+class RateLimitedError(AmazonServerError):
+    """Amazon asked us to slow down (429, or 503 "Rate exceeded")."""
+
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, amazon_text: str | None = None, retry_after: float | None = None
+    ) -> None:
+        """
+        Create the error.
+
+        :param message: Plain sentence for the user.
+        :param amazon_text: Amazon's text, if any.
+        :param retry_after: Seconds Amazon asked us to wait, if it said.
+        """
+        super().__init__(message, amazon_text=amazon_text)
+        self.retry_after = retry_after
+
+
+class UnexpectedResponseError(AlexaAuthError):
+    """Amazon answered with something we cannot read (truncated or malformed JSON, ...)."""
+
+    category = ErrorCategory.TEMPORARY
+    guide_slug = GuideSlug.AMAZON_UNREACHABLE
+    code = "unexpected_response"
+
+
+# --- needs the user ---------------------------------------------------------------------------
+
+
+class InvalidCredentialsError(AlexaAuthError):
+    """Amazon rejected the password."""
+
+    guide_slug = GuideSlug.CREDENTIALS
+    code = "invalid_password"
+
+
+class AccountNotFoundError(AlexaAuthError):
+    """Amazon knows no account with this e-mail address (on this marketplace)."""
+
+    guide_slug = GuideSlug.CREDENTIALS
+    code = "account_not_found"
+
+
+class OtpRejectedError(AlexaAuthError):
+    """Amazon rejected the one-time code made from the 2FA key."""
+
+    guide_slug = GuideSlug.CLOCK_DRIFT
+    code = "otp_rejected"
+
+
+class TwoFactorMethodError(AlexaAuthError):
+    """The account's 2-step verification does not use an authenticator app first."""
+
+    guide_slug = GuideSlug.TWO_FACTOR
+    code = "2fa_method"
+
+
+class PasskeyRequiredError(AlexaAuthError):
+    """Amazon insists on a passkey for this sign-in."""
+
+    guide_slug = GuideSlug.PASSKEY
+    code = "passkey_required"
+
+
+class CaptchaRequiredError(AlexaAuthError):
+    """Amazon wants a picture puzzle solved before it goes on."""
+
+    guide_slug = GuideSlug.CAPTCHA
+    code = "captcha_required"
+
+    def __init__(
+        self, message: str, *, amazon_text: str | None = None, captcha_url: str | None = None
+    ) -> None:
+        """
+        Create the error.
+
+        :param message: Plain sentence for the user.
+        :param amazon_text: Amazon's text, if any.
+        :param captcha_url: The picture to solve, when the user can answer it here.
+        """
+        super().__init__(message, amazon_text=amazon_text)
+        self.captcha_url = captcha_url
+
+
+class ApprovalRequiredError(AlexaAuthError):
+    """Amazon sent an approval request or a code to the user's phone or e-mail."""
+
+    guide_slug = GuideSlug.APPROVAL
+    code = "approval_required"
+
+
+class BotChallengeError(AlexaAuthError):
+    """Amazon put a JavaScript/bot check in front of the sign-in."""
+
+    guide_slug = GuideSlug.HEADLESS
+    code = "bot_challenge"
+
+
+class AccountLockedError(AlexaAuthError):
+    """Amazon locked the sign-in (too many attempts or unusual activity)."""
+
+    guide_slug = GuideSlug.ACCOUNT_LOCKOUT
+    code = "account_locked"
+
+
+class UnknownPageError(AlexaAuthError):
+    """Amazon showed a page we do not recognise; retrying blindly could lock the account."""
+
+    guide_slug = GuideSlug.UNEXPECTED_PAGE
+    code = "unexpected_page"
+
+
+class LoginBackoffError(AlexaAuthError):
+    """Sign-in attempts are paused to protect the account from a lockout."""
+
+    guide_slug = GuideSlug.ATTEMPT_LIMIT
+    code = "login_paused"
+
+    def __init__(self, why: str, *, not_before: float) -> None:
+        """
+        Create the error.
+
+        :param why: What paused the sign-in, as a clause ("Amazon showed a captcha").
+        :param not_before: Epoch seconds from which the next attempt is allowed.
+        """
+        self.not_before = not_before
+        super().__init__(
+            f"Sign-in paused because {why}; the next attempt is allowed from "
+            f"{self.not_before_text}. Waiting protects your account from a lockout."
+        )
+
+    @property
+    def not_before_text(self) -> str:
+        """Return the time of the next allowed attempt, as UTC text."""
+        return datetime.fromtimestamp(self.not_before, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class SessionRevokedError(AlexaAuthError):
+    """Amazon no longer accepts our device registration (refresh token revoked)."""
+
+    guide_slug = GuideSlug.REAUTH_LOOP
+    code = "session_revoked"
+
+
+class NotSignedInError(AlexaAuthError):
+    """There is no stored session to use: a sign-in is needed."""
+
+    guide_slug = GuideSlug.COOKIE_REFRESH
+    code = "not_signed_in"
+
+
+class SessionExpiredError(AlexaAuthError):
+    """Amazon rejected the stored cookies and they could not be renewed."""
+
+    guide_slug = GuideSlug.COOKIE_REFRESH
+    code = "session_expired"
+
+
+class RegistrationError(AlexaAuthError):
+    """Amazon refused to register our device."""
+
+    guide_slug = GuideSlug.REAUTH_LOOP
+    code = "registration_failed"
+
+
+class StoreError(AlexaAuthError):
+    """The session could not be written to (or read from) disk."""
+
+    guide_slug = GuideSlug.SESSION_STORAGE
+    code = "store_error"

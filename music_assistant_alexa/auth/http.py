@@ -1,0 +1,345 @@
+"""
+The one request function every call to Amazon goes through.
+
+It routes Amazon URLs (see :mod:`.endpoints`), keeps this account's cookies in a jar of its own,
+paces requests (about one a second by default, as Amazon tolerates), applies one timeout, reads
+Amazon's clock from the ``Date`` header, and maps every transport failure and server error onto
+the auth core's errors. Redirects are never followed implicitly: the sign-in walk needs to see
+them, and a maplanding redirect carries the authorization code without being fetched.
+
+Cookies stay out of the injected :class:`aiohttp.ClientSession`'s own jar on purpose. Music
+Assistant shares one session between all providers and all instances; letting it keep Amazon
+cookies would send one household's session along with another's requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import (
+    ClientConnectionError,
+    ClientPayloadError,
+    ClientSession,
+    CookieJar,
+    DummyCookieJar,
+)
+from yarl import URL
+
+from .clock import SYSTEM_CLOCK, Clock
+from .errors import (
+    AmazonConnectionError,
+    AmazonServerError,
+    AmazonTimeoutError,
+    RateLimitedError,
+    UnexpectedResponseError,
+)
+from .models import StoredCookie
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from multidict import CIMultiDictProxy
+
+    from .endpoints import AmazonHosts
+
+_LOGGER = logging.getLogger(__name__)
+
+#: The Alexa iOS app's web view: the same on every request, as the user's guide advises.
+USER_AGENT: Final = "AmazonWebView/Amazon Alexa/2.2.663733.0/iOS/18.5/iPhone"
+DEFAULT_PACE: Final = 1.0
+DEFAULT_TIMEOUT: Final = 15.0
+_RATE_TEXTS: Final = ("rate exceeded", "throttlingexception", "too many requests")
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    """What Amazon answered."""
+
+    status: int
+    #: The URL as Amazon sees it (https, real host): what pages and cookies are judged by.
+    url: URL
+    headers: CIMultiDictProxy[str] = field(repr=False)
+    text: str = field(repr=False)
+
+    @property
+    def location(self) -> str | None:
+        """Return the redirect target, absolute, as Amazon wrote it."""
+        location = self.headers.get("Location")
+        return str(self.url.join(URL(location))) if location else None
+
+    @property
+    def is_redirect(self) -> bool:
+        """Return whether this is a redirect with a target."""
+        return self.status in _REDIRECTS and self.location is not None
+
+    def json(self) -> Any:
+        """
+        Return the body parsed as JSON.
+
+        :raises UnexpectedResponseError: The body is not valid JSON (truncated, HTML, ...).
+        """
+        try:
+            return json.loads(self.text)
+        except ValueError as err:
+            msg = f"Amazon sent an unreadable answer to {self.url.path} (not valid JSON)."
+            raise UnexpectedResponseError(msg) from err
+
+
+class AmazonHttp:
+    """One account's HTTP client for Amazon."""
+
+    def __init__(
+        self,
+        session: ClientSession,
+        hosts: AmazonHosts,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        pace: float = DEFAULT_PACE,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """
+        Create the client.
+
+        :param session: The injected aiohttp session (its cookie jar is never used).
+        :param hosts: The marketplace's hosts and where they are reached.
+        :param clock: Clock for pacing and for Amazon's clock offset.
+        :param pace: Minimum seconds between two requests.
+        :param timeout: Seconds one request may take, answer included.
+        """
+        self.hosts = hosts
+        self._clock = clock
+        self._pace = pace
+        self._timeout = timeout
+        self._session = session
+        self._own_session: ClientSession | None = None
+        self._jar: CookieJar | None = None
+        self._last_request_at: float | None = None
+        self._pace_lock = asyncio.Lock()
+        #: Amazon's clock minus ours, in seconds, from the newest ``Date`` header.
+        self.clock_offset: float | None = None
+        #: Requests sent, for diagnostics and benchmarks.
+        self.request_count = 0
+
+    def __repr__(self) -> str:
+        """Return a representation without cookies."""
+        return f"AmazonHttp(marketplace={self.hosts.marketplace.domain!r})"
+
+    @property
+    def jar(self) -> CookieJar:
+        """Return this account's cookie jar."""
+        if self._jar is None:
+            self._jar = CookieJar(quote_cookie=False)
+        return self._jar
+
+    def _transport(self) -> ClientSession:
+        if isinstance(self._session.cookie_jar, DummyCookieJar):
+            return self._session
+        if self._own_session is None or self._own_session.closed:
+            # Share the connection pool, never the cookie jar (see the module docstring).
+            self._own_session = ClientSession(
+                connector=self._session.connector,
+                connector_owner=False,
+                cookie_jar=DummyCookieJar(),
+            )
+        return self._own_session
+
+    async def close(self) -> None:
+        """Close what this client opened (never the injected session)."""
+        if self._own_session is not None:
+            await self._own_session.close()
+            self._own_session = None
+
+    # --- cookies -------------------------------------------------------------------------------
+
+    def load_cookies(self, cookies: Iterable[StoredCookie]) -> None:
+        """
+        Put stored cookies into the jar.
+
+        :param cookies: The cookies.
+        """
+        for cookie in cookies:
+            morsel: SimpleCookie = SimpleCookie()
+            morsel[cookie.name] = cookie.value
+            item = morsel[cookie.name]
+            item["domain"] = cookie.domain
+            item["path"] = cookie.path
+            if cookie.secure:
+                item["secure"] = True
+            if cookie.http_only:
+                item["httponly"] = True
+            if cookie.expires is not None:
+                item["expires"] = _http_date(cookie.expires)
+            host = cookie.domain.lstrip(".")
+            self.jar.update_cookies(morsel, URL.build(scheme="https", host=host))
+
+    def cookies_for(self, domain: str) -> list[StoredCookie]:
+        """
+        Return the jar's cookies that belong to one domain and its subdomains.
+
+        :param domain: E.g. "amazon.de".
+        """
+        found: list[StoredCookie] = []
+        for morsel in self.jar:
+            cookie_domain = morsel["domain"] or ""
+            bare = cookie_domain.lstrip(".")
+            if bare != domain and not bare.endswith(f".{domain}"):
+                continue
+            expires = morsel["expires"]
+            found.append(
+                StoredCookie(
+                    name=morsel.key,
+                    value=morsel.value,
+                    # The marketplace-wide cookies keep Amazon's ".amazon.de" form; host
+                    # cookies (csrf on alexa.amazon.de) keep their host.
+                    domain=f".{bare}" if bare == domain else bare,
+                    path=morsel["path"] or "/",
+                    secure=bool(morsel["secure"]),
+                    http_only=bool(morsel["httponly"]),
+                    expires=_parse_http_date(expires) if expires else None,
+                )
+            )
+        return found
+
+    def cookie_value(self, name: str, url: URL) -> str | None:
+        """
+        Return the value of the cookie the jar would send to a URL.
+
+        :param name: Cookie name.
+        :param url: The URL, as Amazon sees it.
+        """
+        morsel = self.jar.filter_cookies(url).get(name)
+        return morsel.value if morsel else None
+
+    def clear_cookies(self) -> None:
+        """Forget every cookie."""
+        self.jar.clear()
+
+    # --- requests ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        """
+        Send one request to Amazon and return the answer; never follows redirects.
+
+        :param method: HTTP method.
+        :param url: The URL as Amazon wrote it (https, real host name).
+        :param data: Form fields.
+        :param json_body: JSON body.
+        :param headers: Extra headers.
+        :raises AmazonConnectionError: Amazon could not be reached or hung up.
+        :raises AmazonTimeoutError: No full answer in time.
+        :raises RateLimitedError: Amazon asked us to slow down.
+        :raises AmazonServerError: Amazon answered with a server error.
+        """
+        amazon_url = URL(url)
+        if amazon_url.port not in (None, 443) and self.hosts.override is not None:
+            # A routed URL came back (e.g. a redirect built from our own Host header).
+            amazon_url = amazon_url.with_scheme("https").with_port(None)
+        await self._wait_for_pace()
+        send_headers = {
+            "User-Agent": USER_AGENT,
+            "Accept-Language": self.hosts.marketplace.language,
+            "Accept-Charset": "utf-8",
+        }
+        if headers:
+            send_headers.update(headers)
+        cookie_header = "; ".join(
+            f"{m.key}={m.coded_value}" for m in self.jar.filter_cookies(amazon_url).values()
+        )
+        if cookie_header:
+            send_headers["Cookie"] = cookie_header
+        self.request_count += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._transport().request(
+                    method,
+                    self.hosts.route(amazon_url),
+                    data=data,
+                    json=json_body,
+                    headers=send_headers,
+                    allow_redirects=False,
+                ) as resp:
+                    text = await resp.text(errors="replace")
+                    self.jar.update_cookies(resp.cookies, amazon_url)
+                    status, resp_headers = resp.status, resp.headers
+        except TimeoutError as err:
+            msg = f"Amazon did not answer within {self._timeout:g} seconds."
+            raise AmazonTimeoutError(msg) from err
+        except (ClientConnectionError, ClientPayloadError, OSError) as err:
+            msg = f"Could not reach Amazon ({type(err).__name__})."
+            raise AmazonConnectionError(msg) from err
+        self._note_amazon_clock(resp_headers.get("Date"))
+        _LOGGER.debug("%s %s%s -> %s", method, amazon_url.host, amazon_url.path, status)
+        response = HttpResponse(status, amazon_url, resp_headers, text)
+        _raise_for_server_trouble(response)
+        return response
+
+    async def _wait_for_pace(self) -> None:
+        if self._pace <= 0:
+            return
+        async with self._pace_lock:
+            now = self._clock.time()
+            if self._last_request_at is not None:
+                wait = self._last_request_at + self._pace - now
+                if wait > 0:
+                    await self._clock.sleep(wait)
+                    now = self._clock.time()
+            self._last_request_at = now
+
+    def _note_amazon_clock(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        try:
+            amazon_now = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_offset = amazon_now - self._clock.time()
+
+
+def _raise_for_server_trouble(response: HttpResponse) -> None:
+    """Map 429 and 5xx answers onto temporary errors."""
+    status = response.status
+    if status < 500 and status != 429:
+        return
+    snippet = response.text[:2000].lower()
+    amazon_text = next((t for t in _RATE_TEXTS if t in snippet), None)
+    if status == 429 or amazon_text:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        msg = "Amazon is limiting requests right now; we will try again later."
+        raise RateLimitedError(msg, amazon_text=amazon_text, retry_after=retry_after)
+    msg = f"Amazon answered with a server error (HTTP {status}); we will try again later."
+    raise AmazonServerError(msg)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _http_date(epoch: float) -> str:
+    return formatdate(epoch, usegmt=True)
+
+
+def _parse_http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None

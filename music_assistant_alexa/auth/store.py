@@ -1,0 +1,263 @@
+"""
+The per-account session folder.
+
+``<folder>/registration.json`` holds our registered device under ``formerRegistrationData``,
+``cookies.json`` the marketplace cookies with their timestamp, ``state.json`` the attempt record
+and event history (nothing secret). The folder is 0700 and every file 0600, whatever the umask.
+Files are written atomically (temporary file, fsync, rename, fsync of the folder), so a crash or
+a full disk leaves the previous version intact. A file that cannot be read is moved aside (never
+silently overwritten) and reported, and the caller treats the account as "needs sign-in".
+
+Disk I/O runs in a worker thread: an fsync on a slow SD card must not stall Music Assistant's
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import shutil
+import stat
+import time
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from mashumaro.exceptions import InvalidFieldValue, MissingField
+
+from .errors import StoreError
+from .models import SCHEMA_VERSION, CookieFile, Registration, RegistrationFile, SessionState
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .models import StoreModel
+
+_LOGGER = logging.getLogger(__name__)
+
+FOLDER_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+REGISTRATION_FILE: Final = "registration.json"
+COOKIES_FILE: Final = "cookies.json"
+STATE_FILE: Final = "state.json"
+SECRET_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE)
+
+_ModelT = TypeVar("_ModelT", bound="StoreModel")
+
+
+class SessionStore:
+    """One account's session folder."""
+
+    def __init__(self, folder: Path) -> None:
+        """
+        Create the store; nothing is touched on disk until the first read or write.
+
+        :param folder: The account's folder (created 0700 on the first write).
+        """
+        self.folder = folder
+        #: Files found unreadable and moved aside, newest last (paths of the copies).
+        self.quarantined: list[Path] = []
+
+    def __repr__(self) -> str:
+        """Return a representation naming the folder only."""
+        return f"SessionStore({str(self.folder)!r})"
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def read_registration(self) -> Registration | None:
+        """Return the stored device registration, or None if missing or unreadable."""
+        stored = await asyncio.to_thread(self._read, REGISTRATION_FILE, RegistrationFile)
+        return stored.former_registration_data if stored else None
+
+    async def read_cookies(self) -> CookieFile | None:
+        """Return the stored cookies, or None when there are none (or they are unreadable)."""
+        return await asyncio.to_thread(self._read, COOKIES_FILE, CookieFile)
+
+    async def read_state(self) -> SessionState:
+        """Return the stored attempt record and history (a fresh one when there is none)."""
+        state = await asyncio.to_thread(self._read, STATE_FILE, SessionState)
+        return state or SessionState()
+
+    def _read(self, name: str, model: type[_ModelT]) -> _ModelT | None:
+        path = self.folder / name
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            msg = f"Cannot read {name} in the session folder ({err.strerror})."
+            raise StoreError(msg) from err
+        try:
+            data: Any = json.loads(raw)
+            record = _parse(data, model)
+        except (ValueError, TypeError, KeyError, MissingField, InvalidFieldValue) as err:
+            self._quarantine(path, reason=type(err).__name__)
+            return None
+        return record
+
+    def _quarantine(self, path: Path, *, reason: str) -> None:
+        """Move an unreadable file aside so nothing overwrites it, and remember where it went."""
+        target = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+        try:
+            path.replace(target)
+        except OSError:
+            _LOGGER.warning(
+                "Session file %s is unreadable (%s) and could not be moved", path.name, reason
+            )
+            return
+        _LOGGER.warning(
+            "Session file %s is unreadable (%s); kept a copy as %s", path.name, reason, target.name
+        )
+        self.quarantined.append(target)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def write_registration(self, registration: Registration) -> None:
+        """
+        Store the device registration.
+
+        :param registration: The registration.
+        """
+        await self._write(REGISTRATION_FILE, RegistrationFile(registration))
+
+    async def write_cookies(self, cookies: CookieFile) -> None:
+        """
+        Store the marketplace cookies.
+
+        :param cookies: The cookies with their timestamp.
+        """
+        await self._write(COOKIES_FILE, cookies)
+
+    async def write_state(self, state: SessionState) -> None:
+        """
+        Store the attempt record and history.
+
+        :param state: The state.
+        """
+        await self._write(STATE_FILE, state)
+
+    async def _write(self, name: str, record: StoreModel) -> None:
+        payload = json.dumps(record.to_dict(), indent=2, sort_keys=True).encode()
+        await asyncio.to_thread(self.write_bytes_atomically, name, payload)
+
+    def ensure_folder(self) -> None:
+        """Create the folder (0700) if needed, and tighten its mode if it drifted."""
+        self.folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if stat.S_IMODE(self.folder.stat().st_mode) != FOLDER_MODE:
+            self.folder.chmod(FOLDER_MODE)
+
+    def write_bytes_atomically(self, name: str, payload: bytes) -> None:
+        """
+        Write one file so that readers see either the old or the new version, never a mix.
+
+        :param name: File name inside the folder.
+        :param payload: The whole new content.
+        :raises StoreError: The file could not be written; the previous version is intact.
+        """
+        target = self.folder / name
+        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        try:
+            self.ensure_folder()
+            # O_EXCL + explicit mode: the file is private from its first byte, whatever the umask.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, FILE_MODE)
+            try:
+                os.fchmod(fd, FILE_MODE)
+                with os.fdopen(fd, "wb", closefd=False) as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            finally:
+                os.close(fd)
+            tmp.replace(target)
+            self._fsync_folder()
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise StoreError(_write_failure_message(name, err)) from err
+
+    def _fsync_folder(self) -> None:
+        # The rename is durable only once the folder entry is on disk.
+        with contextlib.suppress(OSError):
+            fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    # --- maintenance -----------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Return whether a registration has been stored."""
+        return (self.folder / REGISTRATION_FILE).exists()
+
+    def backup(self, *, now: float) -> Path | None:
+        """
+        Copy the whole folder next to itself (0700), before a reset or removal.
+
+        :param now: Epoch seconds, used in the copy's name.
+        :returns: The copy's path, or None when there was nothing to back up.
+        """
+        if not self.folder.exists():
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
+        target = self.folder.with_name(f"{self.folder.name}.backup-{stamp}")
+        suffix = 1
+        while target.exists():
+            suffix += 1
+            target = self.folder.with_name(f"{self.folder.name}.backup-{stamp}-{suffix}")
+        shutil.copytree(self.folder, target)
+        target.chmod(FOLDER_MODE)
+        for child in target.iterdir():
+            child.chmod(FILE_MODE)
+        return target
+
+    def wipe(self) -> None:
+        """Delete the folder and everything in it."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def permission_problems(self) -> list[tuple[str, int]]:
+        """Return (name, mode) of the folder and secret files whose mode is not 0700 / 0600."""
+        problems: list[tuple[str, int]] = []
+        if not self.folder.exists():
+            return problems
+        mode = stat.S_IMODE(self.folder.stat().st_mode)
+        if mode != FOLDER_MODE:
+            problems.append((".", mode))
+        for name in (REGISTRATION_FILE, COOKIES_FILE, STATE_FILE):
+            path = self.folder / name
+            if path.exists() and (mode := stat.S_IMODE(path.stat().st_mode)) != FILE_MODE:
+                problems.append((name, mode))
+        return problems
+
+    def fix_permissions(self) -> None:
+        """Set the folder to 0700 and the files to 0600."""
+        if not self.folder.exists():
+            return
+        self.folder.chmod(FOLDER_MODE)
+        for name in (REGISTRATION_FILE, COOKIES_FILE, STATE_FILE):
+            path = self.folder / name
+            if path.exists():
+                path.chmod(FILE_MODE)
+
+
+def _parse(data: Any, model: type[_ModelT]) -> _ModelT:
+    """Parse one stored file's JSON, refusing what is not ours to read."""
+    if not isinstance(data, dict):
+        msg = "not a JSON object"
+        raise TypeError(msg)
+    if data.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
+        msg = "written by a newer version"
+        raise ValueError(msg)
+    return model.from_dict(data)
+
+
+def _write_failure_message(name: str, err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "the folder is read-only or not ours"
+    else:
+        reason = err.strerror or type(err).__name__
+    return f"Could not save {name}: {reason}. The previous session is kept unchanged."

@@ -1,0 +1,454 @@
+"""
+Device registration and token endpoints of the simulated Amazon (``api.amazon.<tld>``).
+
+Covers ``/auth/register`` (code + PKCE verifier, or an access token), ``/auth/token`` (access
+token or cookies from a refresh token), ``/ap/exchangetoken/cookies`` (on www and api hosts),
+``/auth/deregister`` and the capabilities PUT on ``api.amazonalexa.com``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from .accounts import (
+    ACCESS_TOKEN_LIFETIME,
+    APP_DEVICE_TYPE,
+    AUTH_CODE_LIFETIME,
+    SimDevice,
+    fake_mac_dms,
+    request_id,
+    store_authentication_cookie,
+)
+from .context import read_form
+from .marketplaces import find_marketplace
+from .signin import s256
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .accounts import AuthCode, RefreshGrant, SimAccount
+    from .context import RequestContext
+    from .marketplaces import Marketplace
+    from .server import AmazonSimulator
+
+_INVALID_GRANT: Final = {
+    "error": "invalid_grant",
+    "error_description": "The request has an invalid grant parameter : refresh_token",
+}
+_DEFAULT_TOKEN_TYPES: Final = ("bearer", "mac_dms", "website_cookies")
+_PLACEHOLDER: Final = re.compile(r"%[A-Z0-9_]+%")
+
+
+class TokenService:
+    """
+    Handlers for registration, token refresh, cookie exchange, deregistration, capabilities.
+
+    :param sim: The owning simulator.
+    """
+
+    def __init__(self, sim: AmazonSimulator) -> None:
+        """
+        Bind to the simulator.
+
+        :param sim: The owning simulator.
+        """
+        self._sim = sim
+
+    # -- error bodies --------------------------------------------------------------------------
+
+    def _invalid_value(self, what: str) -> web.Response:
+        # Real responses carry an opaque index; naming the field helps whoever reads a test log.
+        body = {
+            "response": {
+                "error": {
+                    "code": "InvalidValue",
+                    "index": what,
+                    "message": "One or more provided values are invalid.",
+                }
+            },
+            "request_id": request_id(),
+        }
+        return self._sim.json_response(body, status=400)
+
+    def _credential_error(self, host: str, path: str) -> web.Response:
+        description = "The input credential is invalid."
+        body = {
+            "response": {"error": {"code": "CredentialError", "message": description}},
+            "request_id": request_id(),
+        }
+        header = (
+            f'Basic realm="{host}{path}", error="CredentialError", '
+            f'error_description="{description}"'
+        )
+        return self._sim.json_response(body, status=401, headers={"WWW-Authenticate": header})
+
+    def _oauth_error(self, error: str, description: str) -> web.Response:
+        body = {"error": error, "error_description": description}
+        return self._sim.json_response(body, status=400)
+
+    def _invalid_grant(self) -> web.Response:
+        return self._sim.json_response(dict(_INVALID_GRANT), status=400)
+
+    def _unauthorized(self) -> web.Response:
+        body = {
+            "response": {"error": {"code": "Unauthorized", "message": "Access token is invalid."}},
+            "request_id": request_id(),
+        }
+        return self._sim.json_response(body, status=401)
+
+    # -- /auth/register ------------------------------------------------------------------------
+
+    async def register(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        """
+        Register a device from a sign-in's authorization code (or an access token).
+
+        :param request: JSON body as in the reference §3.
+        :param ctx: The request context.
+        :return: The §3 success JSON, 400 InvalidValue or 401 CredentialError.
+        """
+        parsed = _parse_register(await request.text())
+        if isinstance(parsed, str):
+            return self._invalid_value(parsed)
+        auth = parsed.auth
+        if "access_token" in auth:
+            grant = self._sim.ledger.valid_access(str(auth["access_token"]), ctx.now)
+            if grant is None:
+                return self._credential_error(ctx.host.name, request.path)
+            email = grant.email
+        else:
+            code = self._redeem_code(auth, parsed.serial, ctx.now)
+            if code == "credential":
+                return self._credential_error(ctx.host.name, request.path)
+            if isinstance(code, str):
+                return self._invalid_value(code)
+            email = code.email
+        account = self._sim.accounts[email]
+        device = self._upsert_device(account, parsed.serial, parsed.registration, ctx.now)
+        return self._sim.json_response(self._registration_body(parsed, account, device, ctx.now))
+
+    def _redeem_code(  # noqa: PLR0911 - one return per rejected field
+        self, auth: dict[str, Any], serial: str, now: float
+    ) -> AuthCode | str:
+        """
+        Check and consume an authorization code.
+
+        :return: The code record, or ``"credential"`` / the name of the invalid field.
+        """
+        ledger = self._sim.ledger
+        client_id = auth.get("client_id")
+        code = auth.get("authorization_code")
+        verifier = auth.get("code_verifier")
+        if not isinstance(code, str) or not code:
+            return "auth_data.authorization_code"
+        if not isinstance(verifier, str) or not verifier:
+            return "auth_data.code_verifier"
+        if client_id != (serial + "#" + APP_DEVICE_TYPE).encode().hex():
+            return "auth_data.client_id"
+        if auth.get("code_algorithm", "SHA-256") != "SHA-256":
+            return "auth_data.code_algorithm"
+        record = ledger.codes.get(code)
+        if record is None or record.used or now - record.issued_at > AUTH_CODE_LIFETIME:
+            return "credential"
+        if record.client_id != client_id or record.serial != serial:
+            return "auth_data.client_id"
+        if s256(verifier) != record.challenge:
+            return "auth_data.code_verifier"
+        return ledger.redeem_code(code, now) or "credential"
+
+    def _upsert_device(
+        self, account: SimAccount, serial: str, registration: dict[str, Any], now: float
+    ) -> SimDevice:
+        ledger = self._sim.ledger
+        # Re-registering a serial replaces that device's tokens; Amazon lists it only once.
+        ledger.revoke_refresh(account.email, serial)
+        refresh = ledger.new_refresh(account.email, serial)
+        name = str(registration.get("device_name") or "%FIRST_NAME%'s Alexa App")
+        name = name.replace("%FIRST_NAME%", account.given_name)
+        name = name.replace("%DUPE_STRATEGY_1ST%", " ")
+        name = _PLACEHOLDER.sub("", name)
+        existing = account.devices.get(serial)
+        if existing is not None:
+            existing.refresh_token = refresh.token
+            existing.registered_at = now
+            existing.device_name = name
+            return existing
+        device = SimDevice(
+            serial=serial,
+            device_name=name,
+            device_type=APP_DEVICE_TYPE,
+            app_name=str(registration.get("app_name", "")),
+            registered_at=now,
+            refresh_token=refresh.token,
+        )
+        account.devices[serial] = device
+        return device
+
+    def _registration_body(
+        self, parsed: _RegisterRequest, account: SimAccount, device: SimDevice, now: float
+    ) -> dict[str, Any]:
+        ledger = self._sim.ledger
+        requested = parsed.token_types
+        extensions_requested = parsed.extensions
+        market = parsed.market
+        tokens: dict[str, Any] = {}
+        if "bearer" in requested:
+            access = ledger.new_access(account.email, device.serial, now)
+            tokens["bearer"] = {
+                "access_token": access.token,
+                "refresh_token": device.refresh_token,
+                # Amazon sends this one as a string; /auth/token sends a number.
+                "expires_in": str(ACCESS_TOKEN_LIFETIME),
+            }
+        if "mac_dms" in requested:
+            tokens["mac_dms"] = fake_mac_dms(device.serial)
+        if "website_cookies" in requested:
+            cookie_set = ledger.new_cookie_set(
+                email=account.email, serial=device.serial, market=market, now=now
+            )
+            tokens["website_cookies"] = cookie_set.as_json()
+        if "store_authentication_cookie" in requested:
+            tokens["store_authentication_cookie"] = store_authentication_cookie()
+        extensions: dict[str, Any] = {}
+        if "device_info" in extensions_requested:
+            extensions["device_info"] = {
+                "device_name": device.device_name,
+                "device_serial_number": device.serial,
+                "device_type": device.device_type,
+            }
+        if "customer_info" in extensions_requested:
+            home = find_marketplace(account.marketplace)
+            extensions["customer_info"] = {
+                "account_pool": "Amazon",
+                "user_id": account.user_id,
+                "home_region": home.home_region if home else "NA",
+                "name": account.name,
+                "given_name": account.given_name,
+            }
+        return {
+            "response": {"success": {"tokens": tokens, "extensions": extensions}},
+            "request_id": request_id(),
+        }
+
+    # -- /auth/token and /ap/exchangetoken/cookies -----------------------------------------------
+
+    def _refresh_grant(
+        self, form: dict[str, str]
+    ) -> tuple[RefreshGrant | None, web.Response | None]:
+        sim = self._sim
+        if sim.scenario.invalid_grant:
+            return None, self._invalid_grant()
+        source = form.get("source_token", "")
+        if not source:
+            return None, self._oauth_error(
+                "invalid_request", "The request is missing a required parameter : source_token"
+            )
+        if form.get("source_token_type", "refresh_token") != "refresh_token":
+            return None, self._oauth_error(
+                "invalid_request", "The request has an invalid parameter : source_token_type"
+            )
+        grant = sim.ledger.valid_refresh(source)
+        if grant is None or grant.serial not in sim.accounts[grant.email].devices:
+            return None, self._invalid_grant()
+        if sim.scenario_for(sim.accounts[grant.email]).invalid_grant:
+            return None, self._invalid_grant()
+        return grant, None
+
+    async def token(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        """
+        Mint an access token or website cookies from a refresh token.
+
+        :param request: Form body with ``requested_token_type`` and ``source_token``.
+        :param ctx: The request context.
+        :return: The token JSON, the §5.2 cookie JSON, or a 400 OAuth error.
+        """
+        form = await _form(request)
+        grant, error = self._refresh_grant(form)
+        if grant is None:
+            return error or self._invalid_grant()
+        requested = form.get("requested_token_type", "")
+        if requested == "access_token":
+            access = self._sim.ledger.new_access(grant.email, grant.serial, ctx.now)
+            return self._sim.json_response(
+                {
+                    "access_token": access.token,
+                    "token_type": "bearer",
+                    "expires_in": ACCESS_TOKEN_LIFETIME,
+                }
+            )
+        if requested == "auth_cookies":
+            return self._cookies(form, grant, ctx)
+        return self._oauth_error(
+            "invalid_request", "The request has an invalid parameter : requested_token_type"
+        )
+
+    async def exchange_cookies(
+        self, request: web.Request, ctx: RequestContext
+    ) -> web.StreamResponse:
+        """
+        Exchange a refresh token for website cookies of one marketplace.
+
+        :param request: Form body (``requested_token_type=auth_cookies``, ``domain``, …).
+        :param ctx: The request context.
+        :return: The §5.2 cookie JSON or a 400 OAuth error.
+        """
+        form = await _form(request)
+        grant, error = self._refresh_grant(form)
+        if grant is None:
+            return error or self._invalid_grant()
+        if form.get("requested_token_type", "auth_cookies") != "auth_cookies":
+            return self._oauth_error(
+                "invalid_request", "The request has an invalid parameter : requested_token_type"
+            )
+        return self._cookies(form, grant, ctx)
+
+    def _cookies(
+        self, form: dict[str, str], grant: RefreshGrant, ctx: RequestContext
+    ) -> web.Response:
+        domain = form.get("domain") or ctx.market.domain
+        market = find_marketplace(domain)
+        if market is None:
+            return self._oauth_error(
+                "invalid_request", "The request has an invalid parameter : domain"
+            )
+        cookie_set = self._sim.ledger.new_cookie_set(
+            email=grant.email, serial=grant.serial, market=market, now=ctx.now
+        )
+        body = {
+            "response": {"tokens": {"cookies": {market.cookie_domain: cookie_set.as_json()}}},
+            "request_id": request_id(),
+        }
+        return self._sim.json_response(body)
+
+    # -- /auth/deregister ----------------------------------------------------------------------
+
+    async def deregister(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        """
+        Deregister the calling device (or all of the account's devices).
+
+        :param request: Bearer or ``x-amz-access-token`` header; JSON body.
+        :param ctx: The request context.
+        :return: 200 ``{"response":{"success":{}}}`` or 401.
+        """
+        sim = self._sim
+        token = _access_token(request)
+        grant = sim.ledger.valid_access(token, ctx.now) if token else None
+        if grant is None:
+            return self._unauthorized()
+        text = await request.text()
+        try:
+            body = json.loads(text) if text.strip() else {}
+        except ValueError:
+            return self._invalid_value("body")
+        if not isinstance(body, dict):
+            return self._invalid_value("body")
+        account = sim.accounts[grant.email]
+        if body.get("deregister_all_existing_accounts") is True:
+            serials = list(account.devices)
+        else:
+            serials = [grant.serial]
+        for serial in serials:
+            account.devices.pop(serial, None)
+            sim.ledger.revoke_refresh(account.email, serial)
+            # "Except of the access_token, all authentication data will lose validation."
+            sim.ledger.expire_cookies(account.email, serial, now=ctx.now)
+        return sim.json_response({"response": {"success": {}}, "request_id": request_id()})
+
+    # -- api.amazonalexa.com -------------------------------------------------------------------
+
+    async def capabilities(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        """
+        Accept the device capabilities document.
+
+        :param request: Bearer header and a JSON body.
+        :param ctx: The request context.
+        :return: 204, 400 for a non-JSON body, or 401.
+        """
+        sim = self._sim
+        token = _access_token(request, bearer_only=True)
+        grant = sim.ledger.valid_access(token, ctx.now) if token else None
+        if grant is None:
+            return sim.json_response({"message": "Unauthorized"}, status=401)
+        try:
+            document = json.loads(await request.text())
+        except ValueError:
+            return sim.json_response({"message": "Invalid request body"}, status=400)
+        device = sim.accounts[grant.email].devices.get(grant.serial)
+        if device is not None:
+            device.capabilities = document
+        return sim.empty_response(204)
+
+
+@dataclass(frozen=True, slots=True)
+class _RegisterRequest:
+    auth: dict[str, Any]
+    registration: dict[str, Any]
+    serial: str
+    market: Marketplace
+    token_types: list[str]
+    extensions: list[str]
+
+
+def _parse_register(text: str) -> _RegisterRequest | str:  # noqa: PLR0911 - one per field
+    """
+    Validate the shape of a registration request.
+
+    :param text: The request body.
+    :return: The parsed request, or the name of the first invalid field.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return "body"
+    if not isinstance(body, dict):
+        return "body"
+    auth = body.get("auth_data")
+    registration = body.get("registration_data")
+    if not isinstance(auth, dict) or not isinstance(registration, dict):
+        return "auth_data"
+    serial = registration.get("device_serial")
+    if not isinstance(serial, str) or not serial:
+        return "registration_data.device_serial"
+    if registration.get("device_type", APP_DEVICE_TYPE) != APP_DEVICE_TYPE:
+        return "registration_data.device_type"
+    cookies = body.get("cookies")
+    domain = cookies.get("domain", ".amazon.com") if isinstance(cookies, dict) else ".amazon.com"
+    market = find_marketplace(domain) if isinstance(domain, str) else None
+    if market is None:
+        return "cookies.domain"
+    token_types = body.get("requested_token_type")
+    extensions = body.get("requested_extensions")
+    return _RegisterRequest(
+        auth=auth,
+        registration=registration,
+        serial=serial,
+        market=market,
+        token_types=(
+            [str(t) for t in token_types]
+            if isinstance(token_types, list)
+            else list(_DEFAULT_TOKEN_TYPES)
+        ),
+        extensions=(
+            [str(e) for e in extensions]
+            if isinstance(extensions, list)
+            else ["device_info", "customer_info"]
+        ),
+    )
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    # Single-valued view: the first value of each name wins.
+    data = await read_form(request)
+    return {name: data.getone(name) for name in data}
+
+
+def _access_token(request: web.Request, *, bearer_only: bool = False) -> str:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if bearer_only:
+        return ""
+    return request.headers.get("x-amz-access-token", "").strip()

@@ -1,0 +1,1 @@
+"""Tests of music-assistant-alexa."""

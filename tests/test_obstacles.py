@@ -1,0 +1,226 @@
+"""
+Every page Amazon can put in front of the sign-in ends it with the right error, and only once.
+
+For each obstacle the simulator serves (passkey, SMS-only 2FA, captchas, approval, bot walls,
+lockout, missing account, rate limits), the sign-in stops with its own error class, Amazon's
+text, the guide section that fixes it and the CLI exit code (3: needs the user, 4: temporary),
+and nothing is stored but the attempt record. Captchas, lockouts and bot walls pause further
+attempts (1, 5, 15, 60 minutes); the password is never sent more than three times an hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from music_assistant_alexa.auth.errors import (
+    AccountLockedError,
+    AccountNotFoundError,
+    AlexaAuthError,
+    AmazonConnectionError,
+    ApprovalRequiredError,
+    BotChallengeError,
+    CaptchaRequiredError,
+    InvalidCredentialsError,
+    LoginBackoffError,
+    PasskeyRequiredError,
+    RateLimitedError,
+    TwoFactorMethodError,
+)
+from music_assistant_alexa.auth.session import BACKOFF_LADDER
+from music_assistant_alexa.cli import exit_code_for
+from music_assistant_alexa.guide import GuideSlug
+
+from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD
+
+if TYPE_CHECKING:
+    from music_assistant_alexa.auth.session import AuthSessionManager
+    from music_assistant_alexa.simulator import AmazonSimulator
+
+    from .helpers import FakeClock
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """One scenario and what the sign-in must end in."""
+
+    flag: str
+    error: type[AlexaAuthError]
+    slug: GuideSlug
+    exit_code: int
+    amazon_phrase: str | None = None
+
+
+OBSTACLES = [
+    Obstacle(
+        "passkey_forced", PasskeyRequiredError, GuideSlug.PASSKEY, 3, "does not support passkeys"
+    ),
+    Obstacle("sms_only", TwoFactorMethodError, GuideSlug.TWO_FACTOR, 3),
+    Obstacle("otp_too_many", TwoFactorMethodError, GuideSlug.TWO_FACTOR, 3, "too many OTPs"),
+    Obstacle("cvf_captcha", CaptchaRequiredError, GuideSlug.CAPTCHA, 3),
+    Obstacle("robot_check", CaptchaRequiredError, GuideSlug.CAPTCHA, 3),
+    Obstacle("captcha_before_password", CaptchaRequiredError, GuideSlug.CAPTCHA, 3),
+    Obstacle("approval", ApprovalRequiredError, GuideSlug.APPROVAL, 3),
+    Obstacle("waf_challenge", BotChallengeError, GuideSlug.HEADLESS, 3),
+    Obstacle("aamation_challenge", BotChallengeError, GuideSlug.HEADLESS, 3),
+    Obstacle("account_missing", AccountNotFoundError, GuideSlug.CREDENTIALS, 3),
+]
+
+
+@pytest.mark.parametrize("obstacle", OBSTACLES, ids=lambda o: o.flag)
+async def test_obstacle_ends_sign_in_with_its_error(
+    manager: AuthSessionManager, simulator: AmazonSimulator, obstacle: Obstacle
+) -> None:
+    """Each obstacle page maps to its error, slug and exit code; nothing but state is stored."""
+    setattr(simulator.scenario, obstacle.flag, True)
+    with pytest.raises(obstacle.error) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    err = caught.value
+    assert err.guide_slug is obstacle.slug
+    assert exit_code_for(err) == obstacle.exit_code
+    if obstacle.amazon_phrase:
+        assert obstacle.amazon_phrase in (err.amazon_text or "")
+    assert {p.name for p in manager.store.folder.iterdir()} <= {"state.json"}
+    assert simulator.device_count(TEST_EMAIL) == 0
+    assert not manager.signed_in
+    state = await manager.state()
+    assert state.events[-1].error_code == err.code
+
+
+async def test_captcha_answer_continues_the_same_sign_in(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """The captcha picture is handed out; the user's answer finishes the same sign-in."""
+    simulator.scenario.captcha_before_password = True
+    with pytest.raises(CaptchaRequiredError) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert caught.value.captcha_url
+    assert manager.captcha_url == caught.value.captcha_url
+    simulator.scenario.captcha_before_password = False
+    gets_before = simulator.request_count("/ap/signin", method="GET")
+    await manager.answer_captcha(simulator.captcha_answer)
+    assert manager.signed_in
+    assert simulator.request_count("/ap/signin", method="GET") == gets_before
+    assert manager.captcha_url is None
+
+
+async def test_wrong_captcha_answer_shows_a_new_captcha(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """A wrong answer gets a new picture to solve, not a crash or a silent retry."""
+    simulator.scenario.captcha_before_password = True
+    with pytest.raises(CaptchaRequiredError):
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    with pytest.raises(CaptchaRequiredError) as caught:
+        await manager.answer_captcha("wrong")
+    assert caught.value.captcha_url
+
+
+async def test_captcha_after_wrong_password(
+    manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """A wrong password can bring a captcha: the error says both; a later sign-in works."""
+    simulator.scenario.captcha_after_wrong_password = True
+    with pytest.raises(CaptchaRequiredError) as caught:
+        await manager.login(TEST_EMAIL, "wrong password", TEST_KEY)
+    assert caught.value.amazon_text == "Your password is incorrect"
+    assert "password is wrong" in caught.value.message
+    with pytest.raises(LoginBackoffError):
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    clock.advance(BACKOFF_LADDER[0] + 1)
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.signed_in
+
+
+async def test_lockout_after_wrong_passwords(
+    manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """After Amazon's lockout page the sign-in says so and pauses further attempts."""
+    simulator.scenario.lockout_after = 2
+    with pytest.raises(InvalidCredentialsError):
+        await manager.login(TEST_EMAIL, "wrong password", TEST_KEY)
+    with pytest.raises(AccountLockedError) as caught:
+        await manager.login(TEST_EMAIL, "wrong password", TEST_KEY)
+    assert caught.value.guide_slug is GuideSlug.ACCOUNT_LOCKOUT
+    with pytest.raises(LoginBackoffError) as paused:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert paused.value.not_before == pytest.approx(clock.now + BACKOFF_LADDER[0])
+    assert "lock" in paused.value.message
+
+
+async def test_backoff_ladder_after_repeated_obstacles(
+    manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """Each new obstacle waits longer: 1 min, 5 min, 15 min, then an hour."""
+    simulator.scenario.waf_challenge = True
+    waits = []
+    for _ in range(5):
+        with pytest.raises(BotChallengeError):
+            await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+        status = manager.status()
+        assert status.login_not_before is not None
+        waits.append(round(status.login_not_before - clock.now))
+        with pytest.raises(LoginBackoffError):
+            await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+        clock.advance(status.login_not_before - clock.now + 3600)
+    assert waits == [60, 300, 900, 3600, 3600]
+
+
+async def test_password_budget_survives_restart(
+    manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """Three wrong passwords an hour at most, even across a restart; then an exact next time."""
+    for _ in range(3):
+        with pytest.raises(InvalidCredentialsError):
+            await manager.login(TEST_EMAIL, "wrong password", TEST_KEY)
+    posts = simulator.request_count("/ap/signin", method="POST")
+    manager._state = None  # a restart: the record is read back from state.json
+    with pytest.raises(LoginBackoffError) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert simulator.request_count("/ap/signin", method="POST") == posts
+    assert caught.value.not_before == pytest.approx(clock.now + 3600)
+    assert exit_code_for(caught.value) == 3
+    clock.advance(3601)
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.signed_in
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_rate_limit_is_temporary(
+    manager: AuthSessionManager, simulator: AmazonSimulator, status: int
+) -> None:
+    """429 or 503 "Rate exceeded" is a temporary error (exit 4), not a wrong password."""
+    simulator.scenario.rate_limit = 1
+    simulator.scenario.rate_limit_status = status
+    with pytest.raises(RateLimitedError) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert exit_code_for(caught.value) == 4
+    assert caught.value.amazon_text == "rate exceeded"
+
+
+async def test_dropped_connection_is_temporary(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """A connection Amazon drops mid-login is a temporary error; a retry then succeeds."""
+    simulator.scenario.drop_connections = 1
+    simulator.scenario.drop_on_path = "/auth/register"
+    with pytest.raises(AmazonConnectionError) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert exit_code_for(caught.value) == 4
+    assert not manager.status().signed_in
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.status().signed_in
+    assert simulator.device_count(TEST_EMAIL) == 1
+
+
+async def test_no_mfa_page_signs_in_and_notes_it(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """An account without 2-step verification signs in; the history notes no code was asked."""
+    simulator.scenario.no_mfa_page = True
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.signed_in
+    state = await manager.state()
+    assert state.events[-1].detail == "Amazon did not ask for a one-time code"
