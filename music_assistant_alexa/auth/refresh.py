@@ -1,0 +1,333 @@
+"""
+The background task that renews the website cookies long before Amazon drops them.
+
+Amazon's website cookies stop working 14 days after they were issued. The scheduler renews them
+(with the device's refresh token, never the password) every ``interval_days``, 7 by default.
+The schedule is anchored on the timestamp stored with the cookies, not on when the task
+started: a restart of Music Assistant neither skips a refresh nor repeats one. Whatever the
+interval and the jitter, a refresh is never due sooner than one day after the last sign-in or
+refresh (Amazon frowns on clients that refresh more often) and never later than 13 days after.
+
+Failures are sorted by their category. Temporary trouble (network, 5xx, rate limits) is retried
+after 1, 5, 15 and 60 minutes and then hourly, without bothering anyone. An error only the user
+can fix (the device was revoked, nothing is signed in) stops the task and is reported once
+through ``on_needs_user``: retrying would only add failed requests to the account's record.
+
+All waiting goes through the injected :class:`~.clock.Clock`, so tests run months of schedule in
+milliseconds. Access tokens are not this task's business: the manager refreshes them on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from typing import TYPE_CHECKING, Final
+
+from .errors import AlexaAuthError, ErrorCategory, NotSignedInError, RateLimitedError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .clock import Clock
+    from .session import AuthSessionManager
+
+_LOGGER = logging.getLogger(__name__)
+
+DAY: Final = 86_400.0
+DEFAULT_INTERVAL_DAYS: Final = 7.0
+MIN_INTERVAL_DAYS: Final = 5.0
+MAX_INTERVAL_DAYS: Final = 13.0
+#: Never refresh sooner than this after the last sign-in or refresh.
+MIN_GAP: Final = 1 * DAY
+#: Never let the cookies get older than this before refreshing (they die at 14 days).
+MAX_GAP: Final = 13 * DAY
+DEFAULT_JITTER: Final = 0.1
+MAX_JITTER: Final = 0.5
+#: Waits after the 1st, 2nd, 3rd and 4th temporary failure; the last one repeats from then on.
+RETRY_DELAYS: Final = (60.0, 300.0, 900.0, 3600.0)
+#: Longest single sleep: the schedule is re-read at least this often, so a sign-in or a manual
+#: refresh in the meantime (which moves the cookie timestamp) is noticed, and so is a wall
+#: clock that jumped (suspend, NTP correction).
+MAX_SLEEP: Final = 6 * 3600.0
+
+
+def validate_interval(interval_days: float) -> float:
+    """
+    Return the refresh interval in days, refusing values outside 5 to 13 days.
+
+    Out-of-range values are refused rather than clamped: a setting that silently means
+    something else would hide a configuration mistake.
+
+    :param interval_days: Days between two cookie refreshes.
+    :raises ValueError: The interval is not between 5 and 13 days.
+    """
+    if not MIN_INTERVAL_DAYS <= interval_days <= MAX_INTERVAL_DAYS:
+        msg = (
+            f"The refresh interval must be between {MIN_INTERVAL_DAYS:g} and "
+            f"{MAX_INTERVAL_DAYS:g} days, not {interval_days:g}."
+        )
+        raise ValueError(msg)
+    return float(interval_days)
+
+
+def refresh_due_at(
+    cookie_timestamp: float, interval_days: float, jitter_offset: float = 0.0
+) -> float:
+    """
+    Return when cookies issued at a moment are due for a refresh.
+
+    :param cookie_timestamp: Epoch seconds when Amazon issued the cookies.
+    :param interval_days: Days between two refreshes.
+    :param jitter_offset: Seconds to add (negative: earlier) to spread refreshes out.
+    """
+    gap = interval_days * DAY + jitter_offset
+    return cookie_timestamp + min(max(gap, MIN_GAP), MAX_GAP)
+
+
+def retry_delay(failures: int) -> float:
+    """
+    Return how long to wait after a number of consecutive temporary failures.
+
+    :param failures: Consecutive failures so far (1 for the first).
+    """
+    return RETRY_DELAYS[min(max(failures, 1), len(RETRY_DELAYS)) - 1]
+
+
+class RefreshScheduler:
+    """Renews one account's cookies on a schedule, in a background task."""
+
+    def __init__(  # noqa: PLR0913 - configuration, all keyword-only
+        self,
+        manager: AuthSessionManager,
+        *,
+        interval_days: float = DEFAULT_INTERVAL_DAYS,
+        clock: Clock | None = None,
+        jitter: float = DEFAULT_JITTER,
+        rng: random.Random | None = None,
+        on_needs_user: Callable[[AlexaAuthError], None] | None = None,
+        on_recovered: Callable[[], None] | None = None,
+    ) -> None:
+        """
+        Create the scheduler; nothing runs until :meth:`start`.
+
+        :param manager: The account's session manager.
+        :param interval_days: Days between two cookie refreshes, 5 to 13.
+        :param clock: Clock to read and sleep on (default: the manager's).
+        :param jitter: Fraction of the interval by which each refresh may move earlier or later,
+            0 to 0.5, so that many installations do not all call Amazon at the same moment.
+        :param rng: Random source for the jitter (inject a seeded one for repeatable schedules).
+        :param on_needs_user: Called once with the error when the task stops because only the
+            user can fix it.
+        :param on_recovered: Called after a refresh succeeds following failures.
+        :raises ValueError: The interval or the jitter is out of range.
+        """
+        if not 0.0 <= jitter <= MAX_JITTER:
+            msg = f"The refresh jitter must be between 0 and {MAX_JITTER:g}, not {jitter:g}."
+            raise ValueError(msg)
+        self.manager = manager
+        self.interval_days = validate_interval(interval_days)
+        self.clock: Clock = clock if clock is not None else manager.clock
+        self.jitter = jitter
+        # Jitter only spreads load; it does not need a cryptographic source.
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311
+        self._on_needs_user = on_needs_user
+        self._on_recovered = on_recovered
+        self._task: asyncio.Task[None] | None = None
+        #: The jitter drawn for the cookies issued at a timestamp: (timestamp, offset seconds).
+        self._jitter_for: tuple[float, float] | None = None
+        #: When the task will next try a refresh (epoch seconds), None when it is not running.
+        self.next_due: float | None = None
+        #: The error of the last failed refresh, cleared by a successful one.
+        self.last_error: AlexaAuthError | None = None
+        self.consecutive_failures = 0
+        #: True once the task stopped because only the user can fix the error.
+        self.stopped_for_user = False
+        self._retry_at: float | None = None
+        self._last_success_at: float | None = None
+        self._user_notified = False
+
+    def __repr__(self) -> str:
+        """Return a representation without secrets."""
+        return (
+            f"RefreshScheduler(interval_days={self.interval_days:g}, running={self.running}, "
+            f"failures={self.consecutive_failures}, stopped_for_user={self.stopped_for_user})"
+        )
+
+    @property
+    def running(self) -> bool:
+        """Return whether the background task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """
+        Start the background task (again); a running task is left alone.
+
+        Starting again after the task stopped for the user (typically after a new sign-in)
+        forgets the old failure.
+        """
+        if self.running:
+            return
+        self.stopped_for_user = False
+        self._user_notified = False
+        self.last_error = None
+        self.consecutive_failures = 0
+        self._retry_at = None
+        self._task = asyncio.create_task(self._run(), name="alexa-cookie-refresh")
+
+    async def stop(self) -> None:
+        """Cancel the background task and wait until it has ended."""
+        task, self._task = self._task, None
+        self.next_due = None
+        if task is None or task.done() or task is asyncio.current_task():
+            if task is not None and task.done() and not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it as never retrieved
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def due_at(self) -> float | None:
+        """
+        Return when the next cookie refresh is due, from the stored cookie timestamp.
+
+        :returns: Epoch seconds; the current time when cookies are missing but a device is
+            registered (they can be renewed right away); None when nothing is signed in.
+        """
+        registration = self.manager.registration
+        if registration is None or not registration.is_registered:
+            return None
+        cookies = self.manager.cookies
+        if cookies is None:
+            return self.clock.time()
+        return refresh_due_at(
+            cookies.timestamp, self.interval_days, self._jitter(cookies.timestamp)
+        )
+
+    def _jitter(self, timestamp: float) -> float:
+        """Return the jitter for cookies issued at a timestamp, drawn once per timestamp."""
+        if self.jitter == 0:
+            return 0.0
+        if self._jitter_for is None or self._jitter_for[0] != timestamp:
+            spread = self.jitter * self.interval_days * DAY
+            self._jitter_for = (timestamp, self._rng.uniform(-spread, spread))
+        return self._jitter_for[1]
+
+    # --- the task ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            if not await self._load_session():
+                return
+            while True:
+                wake = self._next_attempt()
+                self.next_due = wake
+                now = self.clock.time()
+                if wake > now:
+                    await self.clock.sleep(min(wake - now, MAX_SLEEP))
+                    continue  # re-read the schedule: it may have moved while we slept
+                if not await self._refresh_once():
+                    return
+        finally:
+            self.next_due = None
+
+    async def _load_session(self) -> bool:
+        """Read the stored session if the manager has not yet (no request to Amazon)."""
+        if self.manager.registration is not None:
+            return True
+        try:
+            await self.manager.restore(validate=False)
+        except AlexaAuthError as err:
+            # The store could not be read: the same decision as for a failed refresh.
+            return self._failed(err)
+        return True
+
+    def _next_attempt(self) -> float:
+        """Return when to try next: the retry time after a failure, else the schedule."""
+        if self._retry_at is not None:
+            return self._retry_at
+        now = self.clock.time()
+        due = self.due_at()
+        if due is None:
+            # Not signed in: try at once, so the refresh raises NotSignedInError and stops.
+            return now
+        status = self.manager.status()
+        if status.last_refresh_ok is False and status.last_refresh_at is not None:
+            # The last refresh failed before a restart: keep the first back-off step, so a
+            # restart loop cannot turn into a request loop.
+            due = max(due, status.last_refresh_at + RETRY_DELAYS[0])
+        if self._last_success_at is not None:
+            # Belt and braces: even if the cookie timestamp did not move, one day between
+            # refreshes holds.
+            due = max(due, self._last_success_at + MIN_GAP)
+        return due
+
+    async def _refresh_once(self) -> bool:
+        """Refresh once; return whether the task should go on."""
+        try:
+            if self.manager.registration is None:
+                msg = "Not signed in to Amazon yet: sign in from the settings."
+                raise NotSignedInError(msg)
+            await self.manager.refresh()
+        except AlexaAuthError as err:
+            return self._failed(err)
+        recovered = self.consecutive_failures > 0
+        self._last_success_at = self.clock.time()
+        self.consecutive_failures = 0
+        self.last_error = None
+        self._retry_at = None
+        if recovered:
+            _LOGGER.info("Cookie refresh succeeded again")
+            self._call(self._on_recovered)
+        return True
+
+    def _failed(self, err: AlexaAuthError) -> bool:
+        """Note a failure and plan the retry, or stop; return whether the task should go on."""
+        self.last_error = err
+        self.consecutive_failures += 1
+        if err.category is not ErrorCategory.TEMPORARY:
+            self._stop_for_user(err)
+            return False
+        delay = retry_delay(self.consecutive_failures)
+        if isinstance(err, RateLimitedError) and err.retry_after:
+            # Amazon said how long to wait: honour it, within our longest step.
+            delay = max(delay, min(err.retry_after, RETRY_DELAYS[-1]))
+        self._retry_at = self.clock.time() + delay
+        _LOGGER.info(
+            "Cookie refresh failed (%s, attempt %d); retrying in %d s",
+            err.code,
+            self.consecutive_failures,
+            delay,
+        )
+        return True
+
+    def _stop_for_user(self, err: AlexaAuthError) -> None:
+        self.stopped_for_user = True
+        _LOGGER.warning("Automatic cookie refresh stopped: %s (%s)", err.code, err.guide_url)
+        if not self._user_notified and self._on_needs_user is not None:
+            self._user_notified = True
+            on_needs_user = self._on_needs_user
+            self._call(lambda: on_needs_user(err))
+
+    @staticmethod
+    def _call(callback: Callable[[], None] | None) -> None:
+        if callback is None:
+            return
+        try:
+            callback()
+        except Exception:
+            # A broken listener must not kill the refresh task that keeps the session alive.
+            _LOGGER.exception("Refresh listener failed")
+
+
+__all__ = [
+    "DEFAULT_INTERVAL_DAYS",
+    "MAX_INTERVAL_DAYS",
+    "MIN_INTERVAL_DAYS",
+    "RETRY_DELAYS",
+    "RefreshScheduler",
+    "refresh_due_at",
+    "retry_delay",
+    "validate_interval",
+]
