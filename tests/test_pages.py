@@ -590,6 +590,28 @@ def test_malformed_input_does_not_raise(html: str) -> None:
     assert isinstance(classify_page(html, "http://[::1"), Page)
 
 
+@pytest.mark.parametrize(
+    ("html", "kind"),
+    [
+        # A tag cut off by the end of the input is dropped, as HTML5 does.
+        ('<form name="signIn" action="/ap/signin"><input type="email" name="email"', "unknown"),
+        # An unterminated script runs to the end and is still read.
+        ("<html><head><script>window.gokuProps = {key: 1", "bot_challenge"),
+        # Trailing text the parser held back (a possible half character reference) is kept.
+        ("<div>Your account is on hold &amp", "account_locked"),
+        # An unterminated comment swallows the rest.
+        ("<div>Hello</div><!-- <div>Your account is on hold</div>", "unknown"),
+        # Many unterminated constructs: handled in one step, not one "<" at a time.
+        ("<a b='" * 3000, "unknown"),
+        ("<!--" * 3000, "unknown"),
+    ],
+    ids=["cut-tag", "open-script", "held-back-text", "open-comment", "open-attrs", "open-comments"],
+)
+def test_end_of_input_follows_html5(html: str, kind: str) -> None:
+    """What the parser could not finish at the end of the input is settled like a browser."""
+    assert classify_page(html).kind == kind
+
+
 def test_every_sample_truncated_at_every_97th_offset() -> None:
     """Every sample cut short anywhere still classifies."""
     for name, html in samples.ALL.items():

@@ -11,6 +11,7 @@ hammering Amazon. A captcha ends the walk *resumably*: the walk keeps its cookie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -45,6 +46,9 @@ _LOGGER = logging.getLogger(__name__)
 MAX_PAGES: Final = 10
 #: Redirects followed between two pages.
 MAX_REDIRECTS: Final = 5
+#: Pages larger than this are parsed in a worker thread: parsing a big page takes longer than
+#: Music Assistant's event loop should ever be blocked (about 10 ms).
+THREAD_PARSE_BYTES: Final = 32_000
 
 
 @dataclass(slots=True)
@@ -269,7 +273,7 @@ class SignInWalk:
             if "openid.oa2.authorization_code" in location:
                 return self._remember(classify_page("", location), location, previous)
             resp = await self._http.request("GET", location)
-        page = classify_page(resp.text, str(resp.url))
+        page = await _classify(resp.text, str(resp.url))
         state = self._remember(page, str(resp.url), previous)
         if page.kind is PageKind.CAPTCHA:
             self.captcha_url = page.captcha_url
@@ -334,6 +338,13 @@ _UNKNOWN_PAGE: Final = (
     "Amazon showed a page this app does not know; stopped to protect the account. Please "
     "report it with the diagnostics."
 )
+
+
+async def _classify(html: str, url: str) -> Page:
+    """Classify a page, off the event loop when it is big."""
+    if len(html) > THREAD_PARSE_BYTES:
+        return await asyncio.to_thread(classify_page, html, url)
+    return classify_page(html, url)
 
 
 def _error_for(page: Page, walk: SignInWalk) -> AlexaAuthError:

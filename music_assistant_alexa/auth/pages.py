@@ -22,6 +22,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from html import unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qsl, urljoin
@@ -567,6 +568,26 @@ class _Scanner(HTMLParser):
             (box.item if box.item is not None else box.loose).append(data)
         self._segment.append(data)
 
+    def end_of_input(self) -> None:
+        """
+        Handle what :meth:`feed` left unparsed, the HTML5 way, instead of :meth:`close`.
+
+        ``feed()`` stops at the first construct with no end in sight (a tag without ">", a
+        comment without "-->") and buffers the rest. ``close()`` would then step through that
+        rest one "<" at a time, rescanning to the end each time: quadratic, and a minute of
+        blocked event loop for 100 KB of "<a b='" on the parsers before CPython's fix for
+        gh-135462. HTML5 simply drops a tag cut off by the end of the input and ends an open
+        comment there, which is what this does (and what the fixed parsers do).
+        """
+        rest, self.rawdata = self.rawdata, ""
+        if not rest:
+            return
+        if self._in_script or self._in_style:
+            self.handle_data(rest)  # the unterminated script or style runs to the end
+        elif not (rest[0] == "<" and len(rest) > 1 and (rest[1].isalpha() or rest[1] in "/!?")):
+            # Plain text held back in case a character reference was cut in half.
+            self.handle_data(unescape(rest))
+
     def finish(self) -> None:
         """Close whatever a truncated page left open, so its text is not lost."""
         self._end_textarea()
@@ -817,7 +838,7 @@ def _scan(html: str) -> _Scanner:
     # classified from what was read before the break, never raised to the login.
     with contextlib.suppress(Exception):
         scanner.feed(text)
-        scanner.close()
+        scanner.end_of_input()
     scanner.finish()
     return scanner
 
@@ -831,6 +852,7 @@ class _Facts:
 
     scan: _Scanner
     url: str
+    _asks: dict[int, tuple[bool, bool]] | None = None
 
     def error_text(self) -> str | None:
         """Return Amazon's message boxes, errors before warnings, or None."""
@@ -863,15 +885,19 @@ class _Facts:
 
     def asks(self, index: int) -> tuple[bool, bool]:
         """Return whether form ``index`` shows an e-mail field and a real password field."""
-        email = password = False
-        for item in self.scan.inputs:
-            if item.form != index or item.hidden or "autofill-hint" in item.id_l:
-                continue
-            if item.type_l == "password":
-                password = True
-            elif item.name_l == "email" and item.type_l not in {"hidden", "submit", "button"}:
-                email = True
-        return email, password
+        if self._asks is None:
+            # One pass for all forms: a page of many forms must not cost forms x inputs.
+            self._asks = {}
+            for item in self.scan.inputs:
+                if item.form is None or item.hidden or "autofill-hint" in item.id_l:
+                    continue
+                email, password = self._asks.get(item.form, (False, False))
+                if item.type_l == "password":
+                    password = True
+                elif item.name_l == "email" and item.type_l not in {"hidden", "submit", "button"}:
+                    email = True
+                self._asks[item.form] = (email, password)
+        return self._asks.get(index, (False, False))
 
     def has_real_password(self) -> bool:
         return any(
