@@ -251,7 +251,7 @@ class SignInWalk:
         if page.kind is PageKind.MFA:
             offset = self._http.clock_offset or 0.0
             fields["otpCode"] = await self._credentials.key.fresh_code(self._clock, offset=offset)
-            fields.setdefault("mfaSubmit", "Submit")
+            fields["mfaSubmit"] = fields.get("mfaSubmit") or "Submit"
             fields["rememberDevice"] = "false"
             state.otp_sent = True
         if "password" in fields and fields["password"] and page.kind is PageKind.SIGN_IN:
