@@ -424,17 +424,23 @@ def _files(folder: Path) -> list[str]:
 
 
 async def _cmd_install(args: argparse.Namespace, out: _Printer) -> int:
-    from music_assistant_alexa.ma.install import install_provider  # noqa: PLC0415
+    from music_assistant_alexa.ma.install import InstallError, install_provider  # noqa: PLC0415
 
-    folder = install_provider(args.ma_path)
+    try:
+        folder = install_provider(args.ma_path)
+    except InstallError as err:
+        raise UsageError(str(err)) from err
     out(f"✓ Installed the provider into {folder}. Restart Music Assistant to load it.")
     return EXIT_OK
 
 
 async def _cmd_uninstall(args: argparse.Namespace, out: _Printer) -> int:
-    from music_assistant_alexa.ma.install import uninstall_provider  # noqa: PLC0415
+    from music_assistant_alexa.ma.install import InstallError, uninstall_provider  # noqa: PLC0415
 
-    removed = uninstall_provider(args.ma_path)
+    try:
+        removed = uninstall_provider(args.ma_path)
+    except InstallError as err:
+        raise UsageError(str(err)) from err
     out(f"✓ Removed {len(removed)} installed file(s)." if removed else "Nothing was installed.")
     return EXIT_OK
 

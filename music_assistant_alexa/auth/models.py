@@ -26,6 +26,9 @@ class StoreModel(DataClassDictMixin):
         serialize_by_alias = True
         omit_none = True
         forbid_extra_keys = False
+        # Compile (de)serialisers at first use, not at import: the store only uses them in a
+        # worker thread, and importing the package stays cheap.
+        lazy_compilation = True
 
 
 @dataclass(slots=True)

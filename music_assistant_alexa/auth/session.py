@@ -313,27 +313,15 @@ class AuthSessionManager:
         return pending.walk.captcha_url
 
     async def _finish_walk(self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn) -> None:
-        walk, http, credentials = sign_in.walk, sign_in.http, sign_in.credentials
+        walk, http = sign_in.walk, sign_in.http
         try:
             code = await walk_step
-            registered = await register_device(
-                http,
-                authorization_code=code,
-                pkce=sign_in.pkce,
-                device=sign_in.device,
-                device_name=self.device_name,
-                now=self.clock.time(),
-            )
-            registration = registered.registration
-            registration.email = credentials.email
-            if registered.cookies:
-                http.load_cookies(registered.cookies)
-            else:
-                http.load_cookies(await exchange_cookies(http, registration.refresh_token))
+            registration = await self._register(code, sign_in)
             csrf = await fetch_csrf(http)
             if not await session_is_valid(http, csrf):
                 msg = "Amazon did not accept the new session."
                 raise SessionExpiredError(msg)
+            await self._adopt(http, registration, csrf)
         except CaptchaRequiredError as err:
             if walk.captcha_url:
                 sign_in.expires_at = self.clock.time() + CAPTCHA_TTL
@@ -343,10 +331,10 @@ class AuthSessionManager:
             await self._fail("sign_in", err)
             raise
         except AlexaAuthError as err:
-            await http.close()
+            if http is not self._http:
+                await http.close()
             await self._fail("sign_in", err)
             raise
-        await self._adopt(http, registration, csrf)
         state = await self.state()
         state.attempts.not_before = 0.0
         state.attempts.backoff_step = 0
@@ -354,6 +342,41 @@ class AuthSessionManager:
         detail = None if walk.mfa_seen else "Amazon did not ask for a one-time code"
         await self._record("sign_in", detail=detail)
         _LOGGER.info("Signed in to Amazon (%s)", self.hosts.marketplace.domain)
+
+    async def _register(self, code: str, sign_in: _SignIn) -> Registration:
+        """Register (or re-register) our device, storing its identity first and its tokens next."""
+        device, http = sign_in.device, sign_in.http
+        stored = self._registration
+        if stored is None or stored.device_serial != device.serial:
+            # Remember the device before Amazon hears of it: if the answer is lost on the way,
+            # the retry must register this same device, not a second one.
+            stored = Registration(
+                device_serial=device.serial,
+                marketplace=self.hosts.marketplace.domain,
+                frc=device.frc,
+                map_md=device.map_md,
+            )
+            await self.store.write_registration(stored)
+            self._registration = stored
+        registered = await register_device(
+            http,
+            authorization_code=code,
+            pkce=sign_in.pkce,
+            device=device,
+            device_name=self.device_name,
+            now=self.clock.time(),
+        )
+        registration = registered.registration
+        registration.email = sign_in.credentials.email
+        # The device exists at Amazon now (and its old refresh token may be revoked): hold the
+        # new tokens in memory first, then store them, so a failing disk cannot lose both.
+        self._registration = registration
+        await self.store.write_registration(registration)
+        if registered.cookies:
+            http.load_cookies(registered.cookies)
+        else:
+            http.load_cookies(await exchange_cookies(http, registration.refresh_token))
+        return registration
 
     async def _adopt(self, http: AmazonHttp, registration: Registration, csrf: str) -> None:
         """Make a freshly signed-in client and registration the current ones, and store them."""

@@ -1,0 +1,1 @@
+"""Benchmarks of the auth core, run on demand: ``python -m benchmarks.run`` (see its docstring)."""

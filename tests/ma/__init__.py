@@ -1,0 +1,1 @@
+"""Tests of the Music Assistant adapter, against a stand-in for the MA server."""

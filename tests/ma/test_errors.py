@@ -1,0 +1,274 @@
+"""
+Every obstacle reaches the user as a plain message with the right guide link, and nothing is kept.
+
+A wrong password, a forced passkey, SMS-only 2-step verification, a captcha and a malformed 2FA
+key show in the form or flow where the values were typed, or as ``LoginFailed`` when MA loads
+the instance. Nothing is stored when the sign-in did not complete, and no message contains a
+phrase MA's frontend hides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from music_assistant_models.errors import LoginFailed
+
+from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.ma import helpers
+from music_assistant_alexa.ma.constants import (
+    ACTION_SIGN_IN,
+    CONF_CAPTCHA_ANSWER,
+    CONF_PASSWORD,
+    CONF_PENDING_SESSION,
+    CONF_TOTP_KEY,
+    DOMAIN,
+)
+from tests.helpers import TEST_EMAIL
+
+from .support import (
+    FORM,
+    add,
+    add_with_form,
+    by_key,
+    form,
+    settle,
+    start_flow,
+    submit,
+    texts,
+    try_add,
+)
+
+if TYPE_CHECKING:
+    from music_assistant.mass import MusicAssistant
+
+    from music_assistant_alexa.simulator import AmazonSimulator
+
+SUPPRESSED = (
+    "invalid credentials",
+    "invalid username",
+    "invalid password",
+    "authentication failed",
+    "authentication required",
+    "unauthorized",
+)
+
+
+def _nothing_stored(mass: MusicAssistant) -> None:
+    """Assert that no session file and no provider config was kept."""
+    root = helpers.storage_root(mass)
+    assert not list(root.rglob("registration.json")) if root.exists() else True
+    assert not list(root.rglob("cookies.json")) if root.exists() else True
+    assert mass.config.get("providers") == {}
+
+
+def _assert_readable(text: str) -> None:
+    lowered = text.lower()
+    for phrase in SUPPRESSED:
+        assert phrase not in lowered, text
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """One way a sign-in fails: what changes, which simulator switch, which guide section."""
+
+    change: dict[str, Any]
+    flag: str
+    slug: GuideSlug
+
+
+OBSTACLES = {
+    "wrong password": Obstacle({CONF_PASSWORD: "not my password"}, "", GuideSlug.CREDENTIALS),
+    "passkey": Obstacle({}, "passkey_forced", GuideSlug.PASSKEY),
+    "sms only": Obstacle({}, "sms_only", GuideSlug.TWO_FACTOR),
+    "captcha": Obstacle({}, "captcha_before_password", GuideSlug.CAPTCHA),
+}
+
+
+@pytest.mark.parametrize("obstacle", OBSTACLES.values(), ids=OBSTACLES.keys())
+async def test_obstacle_shows_reason_and_guide_link(
+    mass: MusicAssistant, simulator: AmazonSimulator, obstacle: Obstacle
+) -> None:
+    """The form (older MA) or the flow (newer MA) shows the reason and the guide link."""
+    change, flag, slug = obstacle.change, obstacle.flag, obstacle.slug
+    if flag:
+        setattr(simulator.scenario, flag, True)
+
+    where, text = await try_add(mass, {**FORM, **change})
+
+    assert guide_link(slug) in text, (where, text)
+    _assert_readable(text)
+    if flag != "captcha_before_password":
+        # a captcha keeps the sign-in open for the answer; everything else is over
+        _nothing_stored(mass)
+    assert simulator.device_count(TEST_EMAIL) == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("123456", "6-digit one-time code"),
+        ("JBSWY3DPEHPK3PXP0BSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBS8", "digit(s) 0, 8"),
+        ("JBSWY3DPEHPK3PXP", "has 16 characters"),
+    ],
+    ids=["six-digit code", "look-alike digits", "wrong length"],
+)
+async def test_bad_2fa_key_is_refused_before_anything_is_sent(
+    mass: MusicAssistant, simulator: AmazonSimulator, key: str, words: str
+) -> None:
+    """A malformed key is explained exactly, with the 2FA-key guide link, and sends nothing."""
+    where, text = await try_add(mass, {**FORM, CONF_TOTP_KEY: key})
+
+    assert words in text, (where, text)
+    assert guide_link(GuideSlug.TWO_FACTOR_KEY) in text
+    assert key not in text
+    assert simulator.request_log == []
+    _nothing_stored(mass)
+
+
+async def test_flow_marks_the_key_field(new_mass: MusicAssistant) -> None:
+    """Newer MA: the key's problem is the key field's error, and the field is asked again."""
+    step = await start_flow(new_mass)
+    step = await submit(new_mass, step, {**FORM, CONF_TOTP_KEY: "123456"})
+
+    assert "6-digit" in step.errors[CONF_TOTP_KEY]
+    assert by_key(step.entries)[CONF_TOTP_KEY].required
+
+
+async def test_failed_load_raises_login_failed(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """Older MA, Save without "Sign in now": the load fails with LoginFailed; nothing is kept."""
+    simulator.scenario.passkey_forced = True
+
+    with pytest.raises(LoginFailed) as caught:
+        await add_with_form(old_mass, FORM, sign_in=False)
+
+    assert guide_link(GuideSlug.PASSKEY) in str(caught.value)
+    _assert_readable(str(caught.value))
+    _nothing_stored(old_mass)
+    assert not list(helpers.storage_root(old_mass).glob(f"{DOMAIN}--*"))
+
+
+async def test_rejected_session_at_start_needs_the_user(
+    mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """
+    A revoked session and a changed password: the start-up load fails with LoginFailed.
+
+    MA stores the message as ``last_error`` (newer MA: code 6, status "auth_required") and
+    retries later; the retry does not send the refused password to Amazon again.
+    """
+    instance_id = await add(mass)
+    await mass.stop()
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    simulator.expire_cookies(TEST_EMAIL)
+    account = simulator.find_account(TEST_EMAIL)
+    assert account is not None
+    account.password = "changed at amazon"
+
+    restarted = mass.restarted()
+    try:
+        await restarted.start()
+        assert restarted.get_provider(instance_id) is None
+        message = restarted.config.last_error_message(instance_id)
+        assert message is not None
+        assert guide_link(GuideSlug.CREDENTIALS) in message
+        _assert_readable(message)
+        if restarted.generation == "new":
+            assert restarted.config.provider_status(instance_id) == "auth_required"
+        assert f"load_provider_{instance_id}" in restarted.pending_timers
+
+        posts = simulator.request_count("/ap/signin", method="POST")
+        await restarted.run_timers()  # MA's retry, 120 s later
+        await settle()
+        assert simulator.request_count("/ap/signin", method="POST") == posts
+        assert restarted.get_provider(instance_id) is None
+    finally:
+        await restarted.stop()
+
+
+async def test_captcha_round_trip_through_the_form(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """Older MA: the captcha shows in the form; the answer continues the same sign-in."""
+    simulator.scenario.captcha_before_password = True
+
+    entries = by_key(await form(old_mass, FORM, action=ACTION_SIGN_IN))
+    assert CONF_CAPTCHA_ANSWER in entries
+    assert "alexa_captcha" in entries
+    assert entries[ACTION_SIGN_IN].label == "Continue sign-in"
+    assert not entries[CONF_PENDING_SESSION].value
+
+    # a wrong answer: a new picture, the sign-in still open
+    entries = by_key(
+        await form(old_mass, {**FORM, CONF_CAPTCHA_ANSWER: "WRONG1"}, action=ACTION_SIGN_IN)
+    )
+    assert "alexa_captcha" in entries, texts(entries.values())
+
+    answer = {**FORM, CONF_CAPTCHA_ANSWER: simulator.captcha_answer}
+    entries = by_key(await form(old_mass, answer, action=ACTION_SIGN_IN))
+    pending = entries[CONF_PENDING_SESSION].value
+    assert pending, texts(entries.values())
+    assert "alexa_captcha" not in entries
+
+    simulator.scenario.captcha_before_password = False
+    config = await old_mass.config.save_provider_config(
+        DOMAIN, {**answer, CONF_PENDING_SESSION: pending}
+    )
+    await settle()
+    assert old_mass.get_provider(config.instance_id) is not None
+    assert simulator.device_count(TEST_EMAIL) == 1
+
+
+async def test_captcha_round_trip_through_the_flow(
+    new_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """Newer MA: a captcha step shows the picture; its answer finishes the sign-in."""
+    simulator.scenario.captcha_before_password = True
+    step = await start_flow(new_mass)
+
+    step = await submit(new_mass, step, FORM)
+    assert step.type == "form"
+    assert step.step_id == "captcha"
+    entries = by_key(step.entries)
+    assert CONF_CAPTCHA_ANSWER in entries
+    assert entries[CONF_CAPTCHA_ANSWER].required
+
+    step = await submit(new_mass, step, {CONF_CAPTCHA_ANSWER: "WRONG1"})
+    assert step.step_id == "captcha"
+    assert CONF_CAPTCHA_ANSWER in step.errors
+
+    step = await submit(new_mass, step, {CONF_CAPTCHA_ANSWER: simulator.captcha_answer})
+    assert step.type == "finish", (step.errors, texts(step.entries))
+    assert simulator.device_count(TEST_EMAIL) == 1
+
+
+async def test_abandoned_flow_leaves_nothing(
+    new_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """Newer MA: a flow aborted at the captcha keeps no session folder."""
+    simulator.scenario.captcha_before_password = True
+    step = await start_flow(new_mass)
+    step = await submit(new_mass, step, FORM)
+    assert step.step_id == "captcha"
+
+    await new_mass.config.abort_setup_flow(step.flow_id)
+
+    root = helpers.storage_root(new_mass) / ".pending"
+    assert not root.exists() or not any(root.iterdir())
+    assert simulator.device_count(TEST_EMAIL) == 0
+
+
+async def test_bad_key_saved_without_sign_in_fails_the_load(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """Older MA, Save with a 6-digit code as the key: LoginFailed naming it; nothing sent."""
+    with pytest.raises(LoginFailed) as caught:
+        await add_with_form(old_mass, {**FORM, CONF_TOTP_KEY: "123456"}, sign_in=False)
+
+    assert "6-digit one-time code" in str(caught.value)
+    assert guide_link(GuideSlug.TWO_FACTOR_KEY) in str(caught.value)
+    assert simulator.request_log == []
+    _nothing_stored(old_mass)

@@ -1,0 +1,116 @@
+"""
+Signing an existing instance in again keeps its device and its stored secrets.
+
+Older MA: the edit dialog's "Sign in now" and Save; newer MA: Reconfigure, offered with
+"auth_required". Untouched secret fields mean the stored secrets, the device Amazon knows is
+kept, the live session is not touched before the instance reloads, and the error is cleared
+once it runs with the new session.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from music_assistant_models.constants import SECURE_STRING_SUBSTITUTE
+
+from music_assistant_alexa.ma import helpers
+from music_assistant_alexa.ma.constants import (
+    ACTION_SIGN_IN,
+    CONF_EMAIL,
+    CONF_MARKETPLACE,
+    CONF_PASSWORD,
+    CONF_PENDING_SESSION,
+    CONF_TOTP_KEY,
+    DOMAIN,
+)
+from music_assistant_alexa.ma.provider import AlexaAuthProvider
+from tests.helpers import TEST_EMAIL
+
+from .support import add, by_key, eventually, form, settle, submit, texts
+
+if TYPE_CHECKING:
+    from music_assistant.mass import MusicAssistant
+
+    from music_assistant_alexa.simulator import AmazonSimulator
+
+    from .support import SteppedClock
+
+DAY = 86_400.0
+
+
+async def _needs_user(
+    mass: MusicAssistant,
+    instance_id: str,
+    simulator: AmazonSimulator,
+    background_clock: SteppedClock,
+) -> None:
+    provider = mass.get_provider(instance_id)
+    assert isinstance(provider, AlexaAuthProvider)
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    await background_clock.advance(8 * DAY)
+    await eventually(lambda: provider.needs_user is not None)
+    await mass.run_timers()
+    assert mass.config.last_error_message(instance_id) is not None
+
+
+async def test_edit_dialog_signs_in_again(
+    old_mass: MusicAssistant, simulator: AmazonSimulator, background_clock: SteppedClock
+) -> None:
+    """Older MA: "Sign in now" with untouched (placeholder) secrets, then Save."""
+    instance_id = await add(old_mass)
+    await _needs_user(old_mass, instance_id, simulator, background_clock)
+    live = helpers.instance_dir(old_mass, instance_id) / "registration.json"
+    before = live.read_bytes()
+    values = {
+        CONF_EMAIL: TEST_EMAIL,
+        CONF_PASSWORD: SECURE_STRING_SUBSTITUTE,
+        CONF_TOTP_KEY: SECURE_STRING_SUBSTITUTE,
+        CONF_MARKETPLACE: "amazon.com",
+    }
+
+    entries = by_key(await form(old_mass, values, action=ACTION_SIGN_IN, instance_id=instance_id))
+    pending = entries[CONF_PENDING_SESSION].value
+    assert pending, texts(entries.values())
+    assert live.read_bytes() == before  # nothing used before Save
+
+    old_provider = old_mass.get_provider(instance_id)
+    await old_mass.config.save_provider_config(
+        DOMAIN, {**values, CONF_PENDING_SESSION: pending}, instance_id
+    )
+    await old_mass.run_timers()  # the reload MA schedules after a change
+    await eventually(lambda: old_mass.get_provider(instance_id) not in (None, old_provider))
+    await settle()
+
+    assert old_mass.config.last_error_message(instance_id) is None
+    assert live.read_bytes() != before
+    assert simulator.device_count(TEST_EMAIL) == 1
+    provider = old_mass.get_provider(instance_id)
+    assert isinstance(provider, AlexaAuthProvider)
+    assert provider.needs_user is None
+
+
+async def test_reconfigure_flow_keeps_device_and_secrets(
+    new_mass: MusicAssistant, simulator: AmazonSimulator, background_clock: SteppedClock
+) -> None:
+    """Newer MA: Reconfigure (reason "auth") with the secret fields left empty."""
+    instance_id = await add(new_mass)
+    await _needs_user(new_mass, instance_id, simulator, background_clock)
+
+    step = await new_mass.config.reconfigure_provider(instance_id)
+    entries = by_key(step.entries)
+    assert entries[CONF_EMAIL].value == TEST_EMAIL
+    assert entries[CONF_PASSWORD].value is None
+    assert not entries[CONF_PASSWORD].required
+    assert not entries[CONF_TOTP_KEY].required
+    assert "no longer accepts" in texts(step.entries)
+
+    step = await submit(new_mass, step, {CONF_EMAIL: TEST_EMAIL, CONF_MARKETPLACE: "amazon.com"})
+    assert step.type == "finish", (step.errors, texts(step.entries))
+    await settle()
+
+    assert new_mass.config.last_error_message(instance_id) is None
+    assert simulator.device_count(TEST_EMAIL) == 1
+    provider = new_mass.get_provider(instance_id)
+    assert isinstance(provider, AlexaAuthProvider)
+    assert provider.manager is not None
+    assert provider.manager.signed_in
