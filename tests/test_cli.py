@@ -215,3 +215,33 @@ def test_standalone_simulator_prints_address_first() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_doctor_green_after_login_then_names_the_problem(
+    live_simulator: AmazonSimulator, tmp_path: Path
+) -> None:
+    """`doctor` is all ✓ after a sign-in; a revoked device or a skewed clock gets its ✗ line."""
+    store = tmp_path / "acct"
+    await run_cli(*cli_args(live_simulator, store, "login", "--email", TEST_EMAIL))
+    code, out = await run_cli(*cli_args(live_simulator, store, "doctor"))
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert lines
+    assert all(line.startswith("✓") for line in lines), out
+
+    live_simulator.clock_skew = 90
+    code, out = await run_cli(*cli_args(live_simulator, store, "doctor"))
+    assert code == 3
+    drift = [line for line in out.splitlines() if "clock" in line.lower()]
+    assert drift
+    assert drift[0].startswith("✗")
+    assert drift[0].endswith("troubleshooting.md#clock-drift")
+
+    live_simulator.clock_skew = 0
+    live_simulator.revoke_refresh_tokens(TEST_EMAIL)
+    code, out = await run_cli(*cli_args(live_simulator, store, "doctor"))
+    assert code == 3
+    revoked = [line for line in out.splitlines() if line.endswith("#reauthentication-loop")]
+    assert revoked, out
+    assert revoked[0].startswith("✗")
+    assert_no_secrets(out)

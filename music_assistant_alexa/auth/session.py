@@ -471,10 +471,27 @@ class AuthSessionManager:
         if registration.access_token_expires_at - self.clock.time() < ACCESS_TOKEN_MARGIN:
             await self._single_flight("access_token", self._refresh_access_token)
 
+    async def verify_device(self) -> None:
+        """
+        Ask Amazon whether our device registration still stands, by minting an access token.
+
+        One request; the new token is kept.
+
+        :raises NotSignedInError: There is no registered device.
+        :raises SessionRevokedError: Amazon revoked the device.
+        :raises AlexaAuthError: Temporary trouble reaching Amazon.
+        """
+        self._require_registration()
+        await self._single_flight("verify_device", self._mint_access_token)
+
     async def _refresh_access_token(self) -> None:
         registration = self._require_registration()
         if registration.access_token_expires_at - self.clock.time() >= ACCESS_TOKEN_MARGIN:
             return  # another caller refreshed it while this one waited
+        await self._mint_access_token()
+
+    async def _mint_access_token(self) -> None:
+        registration = self._require_registration()
         try:
             token, lifetime = await refresh_access_token(self._http, registration.refresh_token)
         except AlexaAuthError as err:

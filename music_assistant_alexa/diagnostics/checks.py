@@ -62,6 +62,7 @@ class CheckKey(StrEnum):
     UNREADABLE_FILES = "unreadable_files"
     TWO_FACTOR_KEY = "2fa_key"
     CLOCK_DRIFT = "clock_drift"
+    DEVICE_REGISTRATION = "device_registration"
     SESSION_VALID = "session_valid"
     REFRESH_TASK = "refresh_task"
     LAST_REFRESH = "last_refresh"
@@ -158,6 +159,7 @@ async def run_checks(
     if totp_key is not None:
         checks.append(_check_totp_key(totp_key))
     if validate:
+        checks.append(await _check_device(manager))
         checks.append(await _check_session(manager))
     status = manager.status()
     if status.clock_offset is not None:
@@ -370,6 +372,26 @@ def clock_check(offset: float) -> HealthCheck:
     return _warn(
         key, f"{text}: TOTP codes may soon fail. Turn on time sync (NTP).", GuideSlug.CLOCK_DRIFT
     )
+
+
+async def _check_device(manager: AuthSessionManager) -> HealthCheck:
+    key = CheckKey.DEVICE_REGISTRATION
+    registration = manager.registration
+    if registration is None or not registration.is_registered:
+        return _warn(
+            key,
+            "The device registration was not checked with Amazon: no device is registered.",
+            GuideSlug.COOKIE_REFRESH,
+        )
+    try:
+        await manager.verify_device()
+    except AlexaAuthError as err:
+        if err.category is ErrorCategory.TEMPORARY:
+            return _warn(
+                key, f"Could not ask Amazon about the device: {err.message}", err.guide_slug
+            )
+        return _error(key, err.message, err.guide_slug)
+    return _ok(key, "Amazon accepts our device registration (its refresh token works).")
 
 
 async def _check_session(manager: AuthSessionManager) -> HealthCheck:
