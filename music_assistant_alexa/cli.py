@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import aiohttp
 
 from music_assistant_alexa import __version__
+from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock
 from music_assistant_alexa.auth.endpoints import (
     DEFAULT_MARKETPLACE,
     MARKETPLACES,
@@ -39,6 +40,7 @@ from music_assistant_alexa.auth.errors import (
     ErrorCategory,
 )
 from music_assistant_alexa.auth.http import DEFAULT_PACE
+from music_assistant_alexa.auth.refresh import DAY, DEFAULT_INTERVAL_DAYS, refresh_due_at
 from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
 
@@ -54,9 +56,6 @@ _EXIT_FOR: Final = {
     ErrorCategory.NEEDS_USER: EXIT_NEEDS_USER,
     ErrorCategory.TEMPORARY: EXIT_TEMPORARY,
 }
-DAY: Final = 86400.0
-#: Default refresh interval shown in ``status`` (the refresh task's default).
-DEFAULT_INTERVAL_DAYS: Final = 7
 
 
 def exit_code_for(err: AlexaAuthError) -> int:
@@ -125,15 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, clock: Clock = SYSTEM_CLOCK
+) -> int:
     """
     Run one command and return its exit code.
 
     :param argv: Arguments (default: ``sys.argv[1:]``).
     :param out: Where to print (default: standard output).
+    :param clock: The clock for codes, ages and waits (tests pass a fake one).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.clock = clock
     stream = out or sys.stdout
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
@@ -185,6 +188,7 @@ def _manager(args: argparse.Namespace, session: aiohttp.ClientSession) -> AuthSe
         store_dir=args.store or default_store(),
         marketplace=args.domain,
         endpoint=args.endpoint,
+        clock=args.clock,
         pace=args.pace,
     )
 
@@ -224,7 +228,7 @@ async def _cmd_login(args: argparse.Namespace, out: _Printer) -> int:
 
     async def body(manager: AuthSessionManager) -> int:
         await login_interactively(manager, args.email, password, key, out, input_fn=input)
-        _print_status(manager.status(), out)
+        _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
     return await _with_manager(args, body)
@@ -250,32 +254,36 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
     :param input_fn: Reads the user's captcha answer.
     """
     out(f"Signing in to Amazon ({manager.hosts.marketplace.domain}) ...")
+    captcha: CaptchaRequiredError | None = None
     try:
         await manager.login(email, password, key)
     except CaptchaRequiredError as err:
-        while err.captcha_url:
-            out("Amazon wants a captcha solved. Open this picture and type its characters:")
-            out(f"  {err.captcha_url}")
-            answer = await asyncio.to_thread(input_fn, "Characters: ")
-            try:
-                await manager.answer_captcha(answer)
-                break
-            except CaptchaRequiredError as again:
-                err = again
+        captcha = err
+    while captcha is not None:
+        if not captcha.captcha_url:
+            # The latest refusal is the one to report ("the captcha has expired", ...).
+            raise captcha
+        out("Amazon wants a captcha solved. Open this picture and type its characters:")
+        out(f"  {captcha.captcha_url}")
+        answer = await asyncio.to_thread(input_fn, "Characters: ")
+        try:
+            await manager.answer_captcha(answer)
+        except CaptchaRequiredError as again:
+            captcha = again
         else:
-            raise
+            captcha = None
     out("✓ Signed in.")
 
 
 async def _cmd_status(args: argparse.Namespace, out: _Printer) -> int:
     async def body(manager: AuthSessionManager) -> int:
-        await manager.restore(validate=False)
-        await manager.state()
+        await manager.restore(validate=False)  # reads the attempt record and history too
         status = manager.status()
+        now = manager.clock.time()
         if args.json:
-            out(json.dumps(status_json(status, now=time.time()), indent=2, sort_keys=True))
+            out(json.dumps(status_json(status, now=now), indent=2, sort_keys=True))
         else:
-            _print_status(status, out)
+            _print_status(status, out, now=now)
         return EXIT_OK if status.signed_in else EXIT_NEEDS_USER
 
     return await _with_manager(args, body)
@@ -288,15 +296,15 @@ async def _cmd_refresh(args: argparse.Namespace, out: _Printer) -> int:
             return EXIT_NEEDS_USER
         await manager.refresh()
         out("✓ Refreshed cookies and tokens.")
-        _print_status(manager.status(), out)
+        _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
     return await _with_manager(args, body)
 
 
-async def _cmd_totp(_args: argparse.Namespace, out: _Printer) -> int:
+async def _cmd_totp(args: argparse.Namespace, out: _Printer) -> int:
     key = _read_key()
-    now = time.time()
+    now = args.clock.time()
     out(f"Current code: {key.code_at(now)} (valid for {int(key.seconds_left(now))} more seconds)")
     out("It should match the code your authenticator app shows for Amazon right now.")
     return EXIT_OK
@@ -362,15 +370,19 @@ async def _cmd_simulator(args: argparse.Namespace, out: _Printer) -> int:
 
 
 async def _cmd_demo(args: argparse.Namespace, out: _Printer) -> int:
-    return await run_demo(out, pace=0 if args.pace == DEFAULT_PACE else args.pace)
+    pace = 0 if args.pace == DEFAULT_PACE else args.pace
+    return await run_demo(out, pace=pace, clock=args.clock)
 
 
-async def run_demo(out: _Printer | Callable[[str], None], *, pace: float = 0) -> int:
+async def run_demo(
+    out: _Printer | Callable[[str], None], *, pace: float = 0, clock: Clock = SYSTEM_CLOCK
+) -> int:
     """
     Walk login → status → refresh → status against the built-in simulator, in a temp folder.
 
     :param out: Where to print.
     :param pace: Seconds between requests (the simulator needs no pacing).
+    :param clock: The clock of the simulator and the client alike.
     """
     import pyotp  # noqa: PLC0415 - demo only
 
@@ -380,7 +392,7 @@ async def run_demo(out: _Printer | Callable[[str], None], *, pace: float = 0) ->
     email, password = "demo@example.com", "demo-password"
     secret = pyotp.random_base32(length=52)
     with tempfile.TemporaryDirectory(prefix="maa-demo-") as tmp:
-        async with AmazonSimulator() as sim:
+        async with AmazonSimulator(clock=clock.time) as sim:
             sim.add_account(email, password, secret)
             printer(f"Amazon simulator listening on {sim.base_url}")
             async with _session(sim.base_url) as session:
@@ -388,6 +400,7 @@ async def run_demo(out: _Printer | Callable[[str], None], *, pace: float = 0) ->
                     session=session,
                     store_dir=Path(tmp) / "account",
                     endpoint=sim.base_url,
+                    clock=clock,
                     pace=pace,
                 )
                 try:
@@ -398,13 +411,13 @@ async def run_demo(out: _Printer | Callable[[str], None], *, pace: float = 0) ->
                     login_requests = sim.request_count()
                     printer(f"  {login_requests} HTTP requests")
                     printer("\n[2/4] status")
-                    _print_status(manager.status(), printer)
+                    _print_status(manager.status(), printer, now=clock.time())
                     printer("\n[3/4] refresh")
                     sim.reset_counts()
                     await manager.refresh()
                     printer(f"✓ Refreshed ({sim.request_count()} HTTP requests)")
                     printer("\n[4/4] status")
-                    _print_status(manager.status(), printer)
+                    _print_status(manager.status(), printer, now=clock.time())
                     printer(f"\nSession files: {', '.join(sorted(_files(manager.store.folder)))}")
                 finally:
                     await manager.close()
@@ -475,8 +488,7 @@ def status_json(status: SessionStatus, *, now: float) -> dict[str, Any]:
     return data
 
 
-def _print_status(status: SessionStatus, out: _Printer) -> None:
-    now = time.time()
+def _print_status(status: SessionStatus, out: _Printer, *, now: float) -> None:
     if not status.signed_in:
         out(f"✗ Not signed in ({status.marketplace}).")
         if status.unreadable_files:
@@ -505,7 +517,8 @@ def _age_days(timestamp: float | None, now: float) -> float | None:
 def _next_refresh(status: SessionStatus) -> float | None:
     if status.cookie_timestamp is None:
         return None
-    return status.cookie_timestamp + DEFAULT_INTERVAL_DAYS * DAY
+    # Without jitter: the refresh task spreads its own due time a little around this one.
+    return refresh_due_at(status.cookie_timestamp, DEFAULT_INTERVAL_DAYS)
 
 
 def _when(epoch: float) -> str:

@@ -1,5 +1,7 @@
 """
-Shared test helpers: a fake clock and the plumbing to talk to the Amazon simulator.
+Shared test helpers: a fake clock, the simulator's plumbing, a scripted Amazon client.
+
+The scripted client gives the answers the simulator does not.
 
 The fake clock is the only clock tests use: ``sleep`` advances time instantly, so a test can
 walk through weeks of refreshes without waiting.
@@ -8,15 +10,20 @@ walk through weeks of refreshes without waiting.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import pyotp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
-from music_assistant_alexa.auth.endpoints import resolver_kwargs
+from music_assistant_alexa.auth.endpoints import AmazonHosts, resolver_kwargs
+from music_assistant_alexa.auth.http import AmazonHttp, HttpResponse
 from music_assistant_alexa.auth.session import AuthSessionManager
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 #: A fixed, valid 52-character authenticator key for the default test account.
@@ -108,3 +115,51 @@ def current_code(key: str, clock: FakeClock) -> str:
     :param clock: The fake clock.
     """
     return pyotp.TOTP(key).at(int(clock.now))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One scripted answer of :class:`ScriptedHttp`."""
+
+    status: int
+    text: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class ScriptedHttp(AmazonHttp):
+    """An Amazon client that answers from a script, for pages the simulator does not serve."""
+
+    def __init__(self, session: aiohttp.ClientSession, answers: list[Answer]) -> None:
+        """
+        Create the client; its session is never used.
+
+        :param session: Any session (the parent class wants one).
+        :param answers: The answers, in the order the requests will be sent.
+        """
+        super().__init__(session, AmazonHosts.for_marketplace("amazon.com"), pace=0)
+        self.answers = list(answers)
+        #: (method, URL, form fields) of every request.
+        self.sent: list[tuple[str, str, dict[str, str] | None]] = []
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,  # noqa: ARG002 - the parent's signature
+        headers: Mapping[str, str] | None = None,  # noqa: ARG002 - the parent's signature
+    ) -> HttpResponse:
+        """
+        Record the request and return the next scripted answer.
+
+        :param method: HTTP method.
+        :param url: The URL.
+        :param data: Form fields.
+        :param json_body: JSON body (ignored).
+        :param headers: Extra headers (ignored).
+        """
+        self.sent.append((method, str(url), dict(data) if data is not None else None))
+        answer = self.answers.pop(0)
+        answer_headers = CIMultiDictProxy(CIMultiDict(answer.headers))
+        return HttpResponse(answer.status, URL(url), answer_headers, answer.text)

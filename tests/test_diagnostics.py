@@ -381,6 +381,26 @@ async def test_last_refresh_failure_is_a_warning(
     assert check.guide_slug is GuideSlug.AMAZON_UNREACHABLE
 
 
+async def test_no_next_refresh_once_the_task_stopped_for_the_user(
+    signed_in: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """A refresh task that stopped because the user must act promises no next refresh."""
+    clock.advance(7 * DAY)
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    scheduler = RefreshScheduler(signed_in, jitter=0)
+    scheduler.start()
+    task = scheduler._task
+    assert task is not None
+    await asyncio.wait_for(task, 5)
+    assert scheduler.stopped_for_user
+
+    checks = await run_checks(signed_in, scheduler=scheduler)
+    report = await build_report(signed_in, checks, scheduler=scheduler)
+
+    assert "Next refresh due" not in find(checks, CheckKey.LAST_REFRESH).message
+    assert report["refresh"]["next_due"] is None
+
+
 def test_slug_for_code() -> None:
     """Recorded codes map back to their error's section; unknown codes to nothing."""
     assert slug_for_code("session_revoked") is GuideSlug.REAUTH_LOOP

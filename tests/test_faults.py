@@ -476,8 +476,10 @@ async def test_retry_after_a_failure_past_registration_reuses_the_device(  # noq
     stored = json.loads((folder / REGISTRATION_FILE).read_text())["formerRegistrationData"]
     restart = retry == "after-a-restart"
     retrying = make_manager(session, folder, simulator.base_url, clock) if restart else mgr
+    simulator.reset_counts()
     try:
         await retrying.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+        assert simulator.request_count() == LOGIN_REQUESTS
         registration = retrying.registration
         assert registration is not None
         assert registration.device_serial == stored["device_serial"]
@@ -742,6 +744,7 @@ async def test_disk_full_between_the_two_files_of_a_save(
     failing_creates(monkeypatch, errno.ENOSPC, only=COOKIES_FILE)
     with pytest.raises(StoreError, match=COOKIES_FILE):
         await signed_in.refresh()
+    assert simulator.request_count() == REFRESH_REQUESTS
     monkeypatch.undo()
     after = session_files(folder)
     assert after[COOKIES_FILE] == before[COOKIES_FILE]
@@ -811,5 +814,6 @@ async def test_disk_failure_saving_a_new_sign_in_keeps_the_session_usable(
     failing_creates(monkeypatch, errno.ENOSPC, only=REGISTRATION_FILE)
     with pytest.raises(StoreError):
         await signed_in.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert simulator.request_count() == 4  # stopped at the first save after registering
     monkeypatch.undo()
     await assert_refresh_recovers(signed_in, simulator)

@@ -10,7 +10,9 @@ store nothing but the attempt record.
 
 from __future__ import annotations
 
+import errno
 import json
+import shutil
 from typing import TYPE_CHECKING
 
 import pyotp
@@ -22,6 +24,7 @@ from music_assistant_alexa.auth.errors import (
     InvalidTwoFactorKeyError,
     OtpRejectedError,
     SessionRevokedError,
+    StoreError,
 )
 from music_assistant_alexa.auth.registration import refresh_access_token
 from music_assistant_alexa.guide import GuideSlug
@@ -239,6 +242,24 @@ async def test_reset_deregisters_and_revokes(
     assert not manager.signed_in
     with pytest.raises(SessionRevokedError):
         await refresh_access_token(http, refresh_token)
+
+
+async def test_reset_without_a_backup_changes_nothing(
+    manager: AuthSessionManager, simulator: AmazonSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the backup cannot be made, reset stops there: no deregistration, no wipe."""
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", full_disk)
+    with pytest.raises(StoreError) as caught:
+        await manager.reset()
+    assert caught.value.guide_slug is GuideSlug.SESSION_STORAGE
+    assert (manager.store.folder / "registration.json").exists()
+    assert simulator.device_count(TEST_EMAIL) == 1
+    assert manager.signed_in
 
 
 async def test_revoked_device_refresh_raises(

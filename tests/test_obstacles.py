@@ -5,16 +5,21 @@ For each obstacle the simulator serves (passkey, SMS-only 2FA, captchas, approva
 lockout, missing account, rate limits), the sign-in stops with its own error class, Amazon's
 text, the guide section that fixes it and the CLI exit code (3: needs the user, 4: temporary),
 and nothing is stored but the attempt record. Captchas, lockouts and bot walls pause further
-attempts (1, 5, 15, 60 minutes); the password is never sent more than three times an hour.
+attempts (1, 5, 15, 60 minutes); the password is never sent more than three times an hour, not
+even around a captcha's answer or a reset. Answers the simulator does not give (a registration
+refused without JSON, a garbled answer) are scripted, and map onto our errors just the same.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 import pytest
 
+from music_assistant_alexa.auth.endpoints import AmazonHosts, resolver_kwargs
 from music_assistant_alexa.auth.errors import (
     AccountLockedError,
     AccountNotFoundError,
@@ -27,15 +32,23 @@ from music_assistant_alexa.auth.errors import (
     LoginBackoffError,
     PasskeyRequiredError,
     RateLimitedError,
+    RegistrationError,
     TwoFactorMethodError,
 )
-from music_assistant_alexa.auth.session import BACKOFF_LADDER
+from music_assistant_alexa.auth.http import AmazonHttp
+from music_assistant_alexa.auth.login import Credentials, SignInWalk
+from music_assistant_alexa.auth.registration import DeviceIdentity, Pkce, register_device
+from music_assistant_alexa.auth.session import BACKOFF_LADDER, CAPTCHA_TTL
+from music_assistant_alexa.auth.totp import parse_totp_key
 from music_assistant_alexa.cli import exit_code_for
 from music_assistant_alexa.guide import GuideSlug
 
-from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD
+from . import page_samples as samples
+from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, Answer, ScriptedHttp, make_manager
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from music_assistant_alexa.auth.session import AuthSessionManager
     from music_assistant_alexa.simulator import AmazonSimulator
 
@@ -224,3 +237,134 @@ async def test_no_mfa_page_signs_in_and_notes_it(
     assert manager.signed_in
     state = await manager.state()
     assert state.events[-1].detail == "Amazon did not ask for a one-time code"
+
+
+@pytest.mark.parametrize("abandoned_by", ["new_sign_in", "expiry", "reset"])
+async def test_abandoned_captcha_sign_in_closes_its_client(
+    simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock, abandoned_by: str
+) -> None:
+    """A sign-in left waiting at a captcha closes its HTTP client once it is given up."""
+    # Music Assistant's shared session keeps cookies, so every sign-in opens a client of its own.
+    connector = aiohttp.TCPConnector(**resolver_kwargs(simulator.base_url))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        manager = make_manager(session, tmp_path / "account", simulator.base_url, clock)
+        try:
+            simulator.scenario.captcha_before_password = True
+            with pytest.raises(CaptchaRequiredError):
+                await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+            simulator.scenario.captcha_before_password = False
+            pending = manager._pending
+            assert pending is not None
+            client = pending.http._own_session
+            assert client is not None
+            assert not client.closed
+            if abandoned_by == "new_sign_in":
+                clock.advance(BACKOFF_LADDER[0] + 1)
+                await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+            elif abandoned_by == "expiry":
+                clock.advance(CAPTCHA_TTL + 1)
+                with pytest.raises(CaptchaRequiredError, match="expired"):
+                    await manager.answer_captcha(simulator.captcha_answer)
+            else:
+                await manager.reset(deregister=False)
+            assert client.closed
+        finally:
+            await manager.close()
+
+
+async def test_reset_keeps_the_password_budget(
+    manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """Resetting the session does not hand out fresh password attempts."""
+    for _ in range(3):
+        with pytest.raises(InvalidCredentialsError):
+            await manager.login(TEST_EMAIL, "wrong password", TEST_KEY)
+    await manager.reset(deregister=False)
+    posts = simulator.request_count("/ap/signin", method="POST")
+    with pytest.raises(LoginBackoffError) as caught:
+        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert simulator.request_count("/ap/signin", method="POST") == posts
+    assert caught.value.not_before == pytest.approx(clock.now + 3600)
+    clock.advance(3601)
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.signed_in
+
+
+async def test_password_sent_with_a_captcha_answer_counts_as_sent(clock: FakeClock) -> None:
+    """
+    The sign-in captcha's answer carries the password: a bare password page after it is a refusal.
+
+    Sending the password once more would spend a second attempt on the same mistake.
+    """
+    answers = [
+        Answer(200, samples.SIGN_IN_CAPTCHA),
+        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
+        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
+    ]
+    spent: list[float] = []
+
+    async def spend() -> None:
+        spent.append(clock.time())
+
+    async with aiohttp.ClientSession() as session:
+        walk = SignInWalk(
+            ScriptedHttp(session, answers),
+            Credentials(TEST_EMAIL, TEST_PASSWORD, parse_totp_key(TEST_KEY)),
+            device=DeviceIdentity.create(),
+            pkce=Pkce.create(),
+            clock=clock,
+            before_password=spend,
+        )
+        with pytest.raises(CaptchaRequiredError):
+            await walk.run()
+        with pytest.raises(InvalidCredentialsError):
+            await walk.answer_captcha("ABC123")
+    assert len(spent) == 1
+
+
+async def test_registration_refused_without_json_needs_the_user(clock: FakeClock) -> None:
+    """A refusal whose body is not JSON is still a refusal, with Amazon's header text."""
+    challenge = (
+        'Basic realm="api.amazon.com/auth/register", error="CredentialError", '
+        'error_description="The input credential is invalid."'
+    )
+    answers = [Answer(401, "", {"WWW-Authenticate": challenge})]
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(RegistrationError) as caught:
+            await register_device(
+                ScriptedHttp(session, answers),
+                authorization_code="ANeGrdrnBRfxyPFeCHsnRVmI",
+                pkce=Pkce.create(),
+                device=DeviceIdentity.create(),
+                device_name="Music Assistant",
+                now=clock.time(),
+            )
+    assert caught.value.needs_user
+    assert caught.value.amazon_text == challenge
+    assert exit_code_for(caught.value) == 3
+
+
+async def test_garbled_answer_is_a_connection_error() -> None:
+    """An answer that is not HTTP at all (a proxy, a captive portal) is temporary trouble."""
+
+    async def garble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 OK-ish\r\nno header here\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garble, "127.0.0.1", 0)
+    endpoint = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    connector = aiohttp.TCPConnector(**resolver_kwargs(endpoint))
+    try:
+        async with aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+        ) as session:
+            hosts = AmazonHosts.for_marketplace("amazon.com", endpoint)
+            http = AmazonHttp(session, hosts, pace=0)
+            with pytest.raises(AmazonConnectionError) as caught:
+                await http.request("GET", hosts.url(hosts.sign_in, "/ap/signin"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert exit_code_for(caught.value) == 4

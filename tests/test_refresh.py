@@ -462,3 +462,36 @@ async def test_scheduler_uses_the_managers_clock_by_default(
 ) -> None:
     """Without a clock argument the scheduler reads the manager's clock."""
     assert RefreshScheduler(manager).clock is clock
+
+
+async def test_renewal_elsewhere_ends_the_back_off(
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+    clock: HorizonClock,
+    schedulers: list[RefreshScheduler],
+) -> None:
+    """
+    A refresh done elsewhere (the "Refresh now" button) while the task backs off ends the back-off.
+
+    The task does not refresh again a minute later (that would be two renewals within a day),
+    reports the recovery once, and schedules from the new cookies.
+    """
+    clock.advance(7 * DAY)
+    simulator.scenario.server_error = 1
+    recovered: list[bool] = []
+    scheduler = RefreshScheduler(signed_in, jitter=0, on_recovered=lambda: recovered.append(True))
+    schedulers.append(scheduler)
+    scheduler.start()
+    await clock.run_until(clock.now + 30)  # the first try fails; the retry waits 60 s
+    assert scheduler.consecutive_failures == 1
+
+    clock.advance(10)
+    await signed_in.refresh()  # the user's button, with Amazon back
+    renewed_at = clock.now
+    await clock.run_until(renewed_at + 2 * DAY)
+
+    assert simulator.request_count(TOKEN_PATH) == 2  # the failed try and the button; no retry
+    assert scheduler.consecutive_failures == 0
+    assert last_error(scheduler) is None
+    assert recovered == [True]
+    assert scheduler.next_due == renewed_at + 7 * DAY

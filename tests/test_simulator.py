@@ -4,8 +4,9 @@ The Amazon simulator speaks Amazon's protocol faithfully and misbehaves on reque
 Every test drives the simulator over real HTTP with a plain aiohttp client whose resolver maps
 the Amazon host names to loopback, exactly as the auth client will. The invariants protected
 here: the sign-in pages carry the real form ids and field names, hidden fields must round-trip,
-PKCE and one-time codes are enforced, tokens and cookies live and die on the injected clock,
-cookies never cross marketplaces unnoticed, and each scenario serves the page it promises.
+PKCE and one-time codes are enforced, a request missing a parameter every client sends is
+refused, tokens and cookies live and die on the injected clock, cookies never cross marketplaces
+or accounts unnoticed, and each scenario serves the page it promises.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import hashlib
 import json
 import secrets
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,7 +45,8 @@ PASSWORD = "correct horse"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 START = 1_800_000_000.0
 DEVICE_SUFFIX = "#A2IVLV5VM2W81"
-SIM_PACKAGE = Path(__file__).parent.parent / "music_assistant_alexa" / "simulator"
+ROOT = Path(__file__).resolve().parent.parent
+SIM_PACKAGE = ROOT / "music_assistant_alexa" / "simulator"
 
 
 # -- plumbing --------------------------------------------------------------------------------
@@ -299,13 +303,11 @@ def client_id_for(serial: str) -> str:
     return (serial + DEVICE_SUFFIX).encode().hex()
 
 
-def authorize_url(
-    serial: str, challenge: str, *, method: str = "S256", site: str = "https://www.amazon.com"
-) -> str:
-    """Build the authorize URL the way aioamazondevices does."""
-    query = {
+def authorize_query(serial: str, challenge: str) -> dict[str, str]:
+    """Build the authorize query the way aioamazondevices does."""
+    return {
         "openid.return_to": "https://www.amazon.com/ap/maplanding",
-        "openid.oa2.code_challenge_method": method,
+        "openid.oa2.code_challenge_method": "S256",
         "openid.assoc_handle": "amzn_dp_project_dee_ios",
         "openid.identity": "http://specs.openid.net/auth/2.0/identifier_select",
         "pageId": "amzn_dp_project_dee_ios",
@@ -322,7 +324,11 @@ def authorize_url(
         "openid.pape.max_auth_age": "0",
         "openid.oa2.response_type": "code",
     }
-    return f"{site}/ap/signin?{urlencode(query)}"
+
+
+def authorize_url(serial: str, challenge: str) -> str:
+    """Build the authorize URL on www.amazon.com."""
+    return f"https://www.amazon.com/ap/signin?{urlencode(authorize_query(serial, challenge))}"
 
 
 def otp(clock: FakeClock, secret: str = SECRET) -> str:
@@ -456,42 +462,120 @@ async def exchange(browser: Browser, refresh: str, domain: str, host: str) -> Pa
 # -- independence ------------------------------------------------------------------------------
 
 
+def outside_imports(source: str) -> list[str]:
+    """
+    Return every import in simulator source that reaches outside the simulator package.
+
+    Absolute imports of the package, relative imports climbing out of ``simulator`` (``from ..``)
+    and package names in strings (``importlib.import_module``) all count.
+    """
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("music_assistant_alexa")]
+        elif isinstance(node, ast.ImportFrom) and node.level > 1:
+            found.append("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            module = node.module or ""
+            found += [module] if module.startswith("music_assistant_alexa") else []
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [node.value] if node.value.startswith("music_assistant_alexa") else []
+    return found
+
+
 def test_simulator_does_not_import_the_client() -> None:
     """The simulator imports nothing from the package it tests."""
-    for source in SIM_PACKAGE.glob("*.py"):
-        tree = ast.parse(source.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 0:
-                assert not (node.module or "").startswith("music_assistant_alexa"), source
-            if isinstance(node, ast.Import):
-                assert not any(a.name.startswith("music_assistant_alexa") for a in node.names)
+    sources = sorted(SIM_PACKAGE.rglob("*.py"))
+    assert len(sources) > 5
+    assert {str(path.name): outside_imports(path.read_text()) for path in sources} == {
+        str(path.name): [] for path in sources
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import music_assistant_alexa.auth",
+        "from music_assistant_alexa.auth import login",
+        "from music_assistant_alexa import auth",
+        "from .. import auth",
+        "from ..auth.pages import classify_page",
+        "importlib.import_module('music_assistant_alexa.auth')",
+        "if TYPE_CHECKING:\n    from ..auth import errors",
+    ],
+)
+def test_the_import_check_catches_every_form(line: str) -> None:
+    """The static check is not vacuous: each way of reaching the client is caught."""
+    assert outside_imports(f"from .accounts import Ledger\n{line}\n") != []
+
+
+def test_importing_the_simulator_loads_nothing_else_of_the_package() -> None:
+    """At run time, too, the simulator loads no other part of music_assistant_alexa."""
+    code = (
+        "import sys, music_assistant_alexa.simulator\n"
+        "print(sorted(m for m in sys.modules if m.startswith('music_assistant_alexa.')"
+        " and not m.startswith('music_assistant_alexa.simulator')))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 # -- GET /ap/signin ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("client_id", "method", "challenge"),
+    ("name", "value"),
     [
-        ("device:zz", "S256", "a" * 43),
-        (client_id_for("ABC"), "S256", "a" * 43),  # missing "device:"
-        ("device:" + b"ABC#WRONGTYPE".hex(), "S256", "a" * 43),
-        ("device:" + client_id_for("ABC"), "plain", "a" * 43),
-        ("device:" + client_id_for("ABC"), "S256", ""),
+        ("openid.oa2.client_id", "device:zz"),
+        ("openid.oa2.client_id", client_id_for("ABC")),  # missing "device:"
+        ("openid.oa2.client_id", "device:" + b"ABC#WRONGTYPE".hex()),
+        ("openid.oa2.code_challenge_method", "plain"),
+        ("openid.oa2.code_challenge_method", None),
+        ("openid.oa2.code_challenge", ""),
+        ("openid.oa2.code_challenge", "a" * 42),
+        ("openid.oa2.response_type", "token"),
+        ("openid.oa2.response_type", None),
+        ("openid.oa2.scope", "profile"),
+        ("openid.oa2.scope", None),
+        ("openid.mode", "checkid_immediate"),
+        ("openid.return_to", None),
+        ("openid.return_to", "http://www.amazon.com/ap/maplanding"),
+        ("openid.return_to", "https://www.example.com/ap/maplanding"),
+        ("openid.return_to", "https://www.amazon.com.example.com/ap/maplanding"),
+        ("openid.return_to", "https://www.amazon.com/ap/signin"),
+        ("openid.return_to", "https://www.amazon.com:8443/ap/maplanding"),
+        ("openid.return_to", "https://www.amazon.com/ap/maplanding?next=x"),
     ],
 )
 async def test_signin_get_rejects_bad_authorize_query(
-    browser: Browser, client_id: str, method: str, challenge: str
+    browser: Browser, sim: AmazonSimulator, name: str, value: str | None
 ) -> None:
-    """A malformed client id or PKCE parameter gets a 400 page."""
-    query = {
-        "openid.oa2.client_id": client_id,
-        "openid.oa2.code_challenge_method": method,
-        "openid.oa2.code_challenge": challenge,
-    }
+    """One wrong or missing parameter of the aioamazondevices query gets a 400 page naming it."""
+    query = authorize_query(uuid.uuid4().hex.upper(), make_pkce()[1])
+    if value is None:
+        del query[name]
+    else:
+        query[name] = value
     page = await browser.request("GET", f"https://www.amazon.com/ap/signin?{urlencode(query)}")
     assert page.status == 400
+    assert f"{name} " in page.text  # the message names the parameter
     assert "signIn" not in page.text
+    assert sim.ledger.codes == {}
+
+
+async def test_signin_get_accepts_alexapy_scope_and_a_marketplace_return_to(
+    browser: Browser,
+) -> None:
+    """The two scopes alexapy asks for, and a maplanding on another marketplace, are fine."""
+    query = authorize_query(uuid.uuid4().hex.upper(), make_pkce()[1])
+    query["openid.oa2.scope"] = "device_auth_access offline_access"
+    query["openid.return_to"] = "https://www.amazon.de/ap/maplanding"
+    page = await browser.request("GET", f"https://www.amazon.com/ap/signin?{urlencode(query)}")
+    assert page.status == 200
+    return_to = page.form(name="signIn").hidden["openid.return_to"]
+    assert base64.b64decode(return_to[4:]).decode() == "https://www.amazon.de/ap/maplanding"
 
 
 async def test_signin_get_renders_combined_form_and_sets_cookies(
@@ -666,6 +750,26 @@ async def test_hidden_fields_must_be_echoed(browser: Browser, sim: AmazonSimulat
     assert any("prevRID" in v for v in sim.violations)
 
 
+async def test_hidden_email_may_change_but_not_go_missing(
+    browser: Browser, sim: AmazonSimulator, clock: FakeClock
+) -> None:
+    """The password page's hidden email is replaceable (metadata1 too), not droppable."""
+    sim.scenario.email_first = True
+    page, _, _ = await open_signin(browser)
+    page = await browser.submit(page, page.form(name="signIn"), email=EMAIL)
+    data = {k: v for k, v in page.form(name="signIn").hidden.items() if k != "email"}
+    page = await browser.request(
+        "POST", "https://www.amazon.com/ap/signin", data={**data, "password": PASSWORD}
+    )
+    assert sim.violations == ["POST /ap/signin: hidden field 'email' not echoed"]
+    sim.violations.clear()
+    page = await browser.submit(
+        page, page.form(id="auth-mfa-form"), otpCode=otp(clock), metadata1="ECdITeCs:x"
+    )
+    assert page.status == 302
+    assert sim.violations == []
+
+
 async def test_post_without_session_cookie_is_a_violation(
     browser: Browser, sim: AmazonSimulator
 ) -> None:
@@ -771,6 +875,39 @@ async def test_register_with_access_token_variant(browser: Browser, clock: FakeC
     page = await browser.request("POST", "https://api.amazon.com/auth/register", json_body=body)
     assert page.status == 200
     assert set(json.loads(page.text)["response"]["success"]["tokens"]) == {"bearer"}
+
+
+@pytest.mark.parametrize(
+    ("section", "name"),
+    [("registration_data", "device_type"), (None, "requested_token_type")],
+)
+async def test_register_needs_device_type_and_token_types(
+    browser: Browser, clock: FakeClock, section: str | None, name: str
+) -> None:
+    """Amazon assumes no device type and no token types: leaving one out is a 400."""
+    login = await sign_in(browser, clock)
+    body = register_body(login)
+    del (body[section] if section else body)[name]
+    page = await browser.request("POST", "https://api.amazon.com/auth/register", json_body=body)
+    assert page.status == 400
+    assert json.loads(page.text)["response"]["error"]["index"].endswith(name)
+    await register(browser, login)  # the refusal did not burn the code
+
+
+async def test_register_returns_only_the_requested_extensions(
+    browser: Browser, clock: FakeClock
+) -> None:
+    """customer_info (home_region) and device_info come only when asked for."""
+    login = await sign_in(browser, clock)
+    body = register_body(login)
+    del body["requested_extensions"]
+    page = await browser.request("POST", "https://api.amazon.com/auth/register", json_body=body)
+    assert json.loads(page.text)["response"]["success"]["extensions"] == {}
+    login = await sign_in(browser, clock)
+    body = register_body(login)
+    body["requested_extensions"] = ["customer_info"]
+    page = await browser.request("POST", "https://api.amazon.com/auth/register", json_body=body)
+    assert set(json.loads(page.text)["response"]["success"]["extensions"]) == {"customer_info"}
 
 
 # -- tokens, cookies, deregistration -------------------------------------------------------------
@@ -899,6 +1036,35 @@ async def test_auth_token_can_issue_cookies(browser: Browser, clock: FakeClock) 
     assert "at-acbuk" in {c["Name"] for c in cookies}
 
 
+@pytest.mark.parametrize(
+    ("path", "missing"),
+    [
+        ("/auth/token", "source_token_type"),
+        ("/ap/exchangetoken/cookies", "source_token_type"),
+        ("/ap/exchangetoken/cookies", "requested_token_type"),
+    ],
+)
+async def test_token_endpoints_need_every_grant_parameter(
+    browser: Browser, clock: FakeClock, path: str, missing: str
+) -> None:
+    """A form without source_token_type or requested_token_type is an invalid_request."""
+    refresh = (await register(browser, await sign_in(browser, clock)))["tokens"]["bearer"][
+        "refresh_token"
+    ]
+    form = {
+        "source_token": refresh,
+        "source_token_type": "refresh_token",
+        "requested_token_type": "auth_cookies",
+        "domain": ".amazon.com",
+    }
+    del form[missing]
+    page = await browser.request("POST", f"https://api.amazon.com{path}", data=form)
+    assert page.status == 400
+    body = json.loads(page.text)
+    assert body["error"] == "invalid_request"
+    assert missing in body["error_description"]
+
+
 # -- alexa host ----------------------------------------------------------------------------------
 
 
@@ -973,6 +1139,29 @@ async def test_alexa_api_needs_cookies_of_its_own_marketplace(
     )
     assert page.status == 401
     assert any("sent to alexa.amazon.de" in v for v in sim.violations)
+
+
+async def test_cookies_of_two_accounts_in_one_request_are_a_violation(
+    browser: Browser, sim: AmazonSimulator, clock: FakeClock
+) -> None:
+    """Cross-talk between households: one account's at-main with another's session-id."""
+    sim.add_account("bob@example.com", "pw", SECRET)
+    _, alice = await alexa_session(browser, clock)
+    page, serial, verifier = await open_signin(browser)
+    page = await browser.submit(
+        page, page.form(name="signIn"), email="bob@example.com", password="pw" + otp(clock)
+    )
+    bob = await register(browser, Login(serial, verifier, code_from(page.location)))
+    bob_session_id = next(
+        c["Value"] for c in bob["tokens"]["website_cookies"] if c["Name"] == "session-id"
+    )
+    url = "https://alexa.amazon.com/api/customer-status"
+    assert (await browser.request("GET", url, headers={"Cookie": alice})).status == 200
+    assert sim.violations == []
+    browser.session.cookie_jar.clear()  # the jar would overwrite the header's session-id
+    mixed = alice.replace("session-id=", f"session-id={bob_session_id}; old-session-id=", 1)
+    await browser.request("GET", url, headers={"Cookie": mixed})
+    assert sim.violations == ["cookies of 2 different accounts in one request to alexa.amazon.com"]
 
 
 async def test_devices_users_me_and_welcome(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import stat
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,7 +30,6 @@ from music_assistant_alexa.auth.store import SessionStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 
 def registration() -> Registration:
@@ -174,6 +175,42 @@ async def test_backup_and_wipe(tmp_path: Path) -> None:
     store.wipe()
     assert not store.folder.exists()
     assert (backup / "registration.json").exists()
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_backup_is_private_while_it_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's folder is 0700 before the first secret lands in it, not only afterwards."""
+    store = SessionStore(tmp_path / "acct")
+    await store.write_registration(registration())
+    folder_modes: list[int] = []
+    copyfile = shutil.copyfile
+
+    def watched_copyfile(src: str, dst: str, *, follow_symlinks: bool = True) -> str:
+        folder_modes.append(mode(Path(dst).parent))
+        return copyfile(src, dst, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(shutil, "copyfile", watched_copyfile)
+    assert store.backup(now=1_800_000_000) is not None
+    assert folder_modes == [0o700]
+
+
+def test_failed_backup_is_a_store_error_and_leaves_no_half_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup that cannot be written says so in our terms, and removes its partial copy."""
+    store = SessionStore(tmp_path / "acct")
+    store.write_bytes_atomically("registration.json", b"{}")
+
+    def full_disk(*_args: object, **_kwargs: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
+    with pytest.raises(StoreError, match="nothing was deleted"):
+        store.backup(now=1_800_000_000)
+    assert [p.name for p in tmp_path.iterdir()] == ["acct"]
+    assert (store.folder / "registration.json").read_bytes() == b"{}"
 
 
 def test_repr_shows_no_secrets() -> None:

@@ -22,13 +22,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import (
-    ClientConnectionError,
-    ClientPayloadError,
-    ClientSession,
-    CookieJar,
-    DummyCookieJar,
-)
+from aiohttp import ClientError, ClientSession, CookieJar, DummyCookieJar
 from yarl import URL
 
 from .clock import SYSTEM_CLOCK, Clock
@@ -240,7 +234,7 @@ class AmazonHttp:
         :param data: Form fields.
         :param json_body: JSON body.
         :param headers: Extra headers.
-        :raises AmazonConnectionError: Amazon could not be reached or hung up.
+        :raises AmazonConnectionError: Amazon could not be reached, hung up or answered garbage.
         :raises AmazonTimeoutError: No full answer in time.
         :raises RateLimitedError: Amazon asked us to slow down.
         :raises AmazonServerError: Amazon answered with a server error.
@@ -279,7 +273,9 @@ class AmazonHttp:
         except TimeoutError as err:
             msg = f"Amazon did not answer within {self._timeout:g} seconds."
             raise AmazonTimeoutError(msg) from err
-        except (ClientConnectionError, ClientPayloadError, OSError) as err:
+        except (ClientError, OSError) as err:
+            # All of ClientError, not just its connection errors: a garbled answer (a proxy, a
+            # captive portal) raises ClientResponseError, and that too must reach callers as ours.
             msg = f"Could not reach Amazon ({type(err).__name__})."
             raise AmazonConnectionError(msg) from err
         self._note_amazon_clock(resp_headers.get("Date"))

@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from yarl import URL
+
 from .errors import (
     AccountLockedError,
     AccountNotFoundError,
@@ -66,8 +68,6 @@ class _WalkState:
     page_url: str
     otp_sent: bool = False
     password_sent: bool = False
-    captcha_answered: bool = False
-    saw_mfa: bool = False
 
 
 class SignInWalk:
@@ -139,7 +139,6 @@ class SignInWalk:
             msg = "There is no captcha waiting for an answer; start the sign-in again."
             raise CaptchaRequiredError(msg)
         self.captcha_url = None
-        state.captcha_answered = True
         page = state.page
         form = page.form
         assert form is not None  # noqa: S101 - checked above; narrows the type
@@ -154,10 +153,8 @@ class SignInWalk:
             fields["guess"] = answer
             fields["use_image_captcha"] = "true"
             self._fill_credentials(page, fields)
-            if page.asks_for_password or "password" in fields:
-                await self._before_password()
         resp = await self._submit(state, fields)
-        return await self._walk(await self._arrive(resp))
+        return await self._walk(await self._arrive(resp, previous=state))
 
     async def _walk(self, state: _WalkState) -> str:
         for _ in range(MAX_PAGES):
@@ -254,13 +251,12 @@ class SignInWalk:
             fields["mfaSubmit"] = fields.get("mfaSubmit") or "Submit"
             fields["rememberDevice"] = "false"
             state.otp_sent = True
-        if "password" in fields and fields["password"] and page.kind is PageKind.SIGN_IN:
+        if fields.get("password"):
+            # Every form that carries the password (sign-in, sign-in captcha) spends the budget.
             await self._before_password()
             state.password_sent = True
         action = page.form.resolve_action(state.page_url)
-        if page.form.method == "GET":
-            from yarl import URL  # noqa: PLC0415 - the only GET form is the robot check
-
+        if page.form.method == "GET":  # the robot check
             return await self._http.request("GET", URL(action).update_query(fields))
         return await self._http.request("POST", action, data=fields)
 
@@ -284,7 +280,6 @@ class SignInWalk:
         if previous is not None:
             state.otp_sent = previous.otp_sent and page.kind is PageKind.MFA
             state.password_sent = previous.password_sent
-            state.captcha_answered = previous.captcha_answered
         if page.kind is PageKind.MFA:
             self.mfa_seen = True
         self._state = state

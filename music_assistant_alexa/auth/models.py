@@ -8,7 +8,7 @@ record can be logged or shown in a traceback without leaking anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from mashumaro import DataClassDictMixin
 from mashumaro.config import BaseConfig
@@ -146,13 +146,3 @@ class SessionState(StoreModel):
         """
         self.events.append(event)
         del self.events[: -self.MAX_EVENTS]
-
-
-def redact_dict(data: dict[str, Any], keep: frozenset[str]) -> dict[str, Any]:
-    """
-    Return a copy of a dict with only allow-listed keys (others become "**REDACTED**").
-
-    :param data: The dict.
-    :param keep: Keys whose values may be shown.
-    """
-    return {k: (v if k in keep else "**REDACTED**") for k, v in data.items()}

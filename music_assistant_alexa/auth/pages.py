@@ -355,6 +355,11 @@ class _Input:
     id_l: str
     hidden: bool  # hidden by an attribute or an enclosing element, not type=hidden
 
+    @property
+    def shown_to_user(self) -> bool:
+        """Return whether the user would see and fill it: not hidden, not an autofill hint."""
+        return not self.hidden and "autofill-hint" not in self.id_l
+
 
 @dataclass(frozen=True, slots=True)
 class _Img:
@@ -889,7 +894,7 @@ class _Facts:
             # One pass for all forms: a page of many forms must not cost forms x inputs.
             self._asks = {}
             for item in self.scan.inputs:
-                if item.form is None or item.hidden or "autofill-hint" in item.id_l:
+                if item.form is None or not item.shown_to_user:
                     continue
                 email, password = self._asks.get(item.form, (False, False))
                 if item.type_l == "password":
@@ -900,10 +905,7 @@ class _Facts:
         return self._asks.get(index, (False, False))
 
     def has_real_password(self) -> bool:
-        return any(
-            item.type_l == "password" and not item.hidden and "autofill-hint" not in item.id_l
-            for item in self.scan.inputs
-        )
+        return any(item.type_l == "password" and item.shown_to_user for item in self.scan.inputs)
 
     def resolve(self, src: str) -> str:
         if not self.url:

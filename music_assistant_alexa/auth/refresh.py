@@ -7,6 +7,8 @@ The schedule is anchored on the timestamp stored with the cookies, not on when t
 started: a restart of Music Assistant neither skips a refresh nor repeats one. Whatever the
 interval and the jitter, a refresh is never due sooner than one day after the last sign-in or
 refresh (Amazon frowns on clients that refresh more often) and never later than 13 days after.
+Cookies renewed elsewhere while the task backs off (a "Refresh now" button, a new sign-in) end
+the back-off: the task then schedules from them instead of renewing them again.
 
 Failures are sorted by their category. Temporary trouble (network, 5xx, rate limits) is retried
 after 1, 5, 15 and 60 minutes and then hourly, without bothering anyone. An error only the user
@@ -145,6 +147,8 @@ class RefreshScheduler:
         #: True once the task stopped because only the user can fix the error.
         self.stopped_for_user = False
         self._retry_at: float | None = None
+        #: When the task's last refresh failed (back-off running), else None.
+        self._failed_at: float | None = None
         self._last_success_at: float | None = None
         self._user_notified = False
 
@@ -173,7 +177,7 @@ class RefreshScheduler:
         self._user_notified = False
         self.last_error = None
         self.consecutive_failures = 0
-        self._retry_at = None
+        self._retry_at = self._failed_at = None
         self._task = asyncio.create_task(self._run(), name="alexa-cookie-refresh")
 
     async def stop(self) -> None:
@@ -245,7 +249,7 @@ class RefreshScheduler:
 
     def _next_attempt(self) -> float:
         """Return when to try next: the retry time after a failure, else the schedule."""
-        if self._retry_at is not None:
+        if self._retry_at is not None and not self._renewed_elsewhere():
             return self._retry_at
         now = self.clock.time()
         due = self.due_at()
@@ -263,6 +267,19 @@ class RefreshScheduler:
             due = max(due, self._last_success_at + MIN_GAP)
         return due
 
+    def _renewed_elsewhere(self) -> bool:
+        """
+        Return whether the cookies were renewed since the task's last failure, and if so recover.
+
+        A "Refresh now" or a new sign-in while the task backs off makes its retry pointless, and
+        a second renewal right after it would break the once-a-day rule.
+        """
+        cookies = self.manager.cookies
+        if self._failed_at is None or cookies is None or cookies.timestamp <= self._failed_at:
+            return False
+        self._succeeded(cookies.timestamp)
+        return True
+
     async def _refresh_once(self) -> bool:
         """Refresh once; return whether the task should go on."""
         try:
@@ -272,15 +289,19 @@ class RefreshScheduler:
             await self.manager.refresh()
         except AlexaAuthError as err:
             return self._failed(err)
+        self._succeeded(self.clock.time())
+        return True
+
+    def _succeeded(self, at: float) -> None:
+        """Note cookies renewed at a moment; report the recovery after failures."""
         recovered = self.consecutive_failures > 0
-        self._last_success_at = self.clock.time()
+        self._last_success_at = at
         self.consecutive_failures = 0
         self.last_error = None
-        self._retry_at = None
+        self._retry_at = self._failed_at = None
         if recovered:
             _LOGGER.info("Cookie refresh succeeded again")
             self._call(self._on_recovered)
-        return True
 
     def _failed(self, err: AlexaAuthError) -> bool:
         """Note a failure and plan the retry, or stop; return whether the task should go on."""
@@ -293,7 +314,8 @@ class RefreshScheduler:
         if isinstance(err, RateLimitedError) and err.retry_after:
             # Amazon said how long to wait: honour it, within our longest step.
             delay = max(delay, min(err.retry_after, RETRY_DELAYS[-1]))
-        self._retry_at = self.clock.time() + delay
+        self._failed_at = self.clock.time()
+        self._retry_at = self._failed_at + delay
         _LOGGER.info(
             "Cookie refresh failed (%s, attempt %d); retrying in %d s",
             err.code,

@@ -180,10 +180,10 @@ async def register_device(  # noqa: PLR0913 - every argument is one part of the 
     resp = await http.request(
         "POST", hosts.url(hosts.api, "/auth/register"), json_body=body, headers=_json_headers()
     )
-    data = resp.json()
     if resp.status != 200:
         msg = f"Amazon refused to register this device (HTTP {resp.status})."
-        raise RegistrationError(msg, amazon_text=_amazon_error_text(data, resp))
+        raise RegistrationError(msg, amazon_text=_amazon_error_text(_error_body(resp), resp))
+    data = resp.json()
     try:
         success = data["response"]["success"]
         tokens = success["tokens"]
@@ -394,15 +394,23 @@ def _parse_cookie_list(raw: list[Any], domain: str) -> list[StoredCookie]:
 
 def _token_answer(resp: HttpResponse) -> Any:
     """Return a token endpoint's JSON, mapping a revoked grant onto :class:`SessionRevokedError`."""
-    data = resp.json()
     if resp.status == 200:
-        return data
+        return resp.json()
+    data = _error_body(resp)
     error = data.get("error") if isinstance(data, dict) else None
     if resp.status in (400, 401, 403) and error in _TERMINAL_GRANT_ERRORS:
         msg = "Amazon no longer accepts this device's sign-in; sign in again."
         raise SessionRevokedError(msg, amazon_text=_amazon_error_text(data, resp))
     msg = f"Amazon's token service answered HTTP {resp.status}."
     raise UnexpectedResponseError(msg, amazon_text=_amazon_error_text(data, resp))
+
+
+def _error_body(resp: HttpResponse) -> Any:
+    """Return an error answer's JSON, or None: its status says enough when the body is not JSON."""
+    try:
+        return resp.json()
+    except UnexpectedResponseError:
+        return None
 
 
 def _amazon_error_text(data: Any, resp: HttpResponse) -> str | None:

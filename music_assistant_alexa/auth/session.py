@@ -189,7 +189,6 @@ class AuthSessionManager:
         """Return a snapshot of the session (no secrets)."""
         reg, cookies, state = self._registration, self._cookies, self._state or SessionState()
         now = self.clock.time()
-        attempts = [t for t in state.attempts.password_submissions if now - t < ATTEMPT_WINDOW]
         not_before = self._login_not_before(state, now)
         pending = self._pending if self._pending and self._pending.expires_at > now else None
         return SessionStatus(
@@ -205,7 +204,7 @@ class AuthSessionManager:
             last_refresh_error=state.last_refresh_error,
             captcha_url=pending.walk.captcha_url if pending else None,
             login_not_before=not_before,
-            password_attempts_last_hour=len(attempts),
+            password_attempts_last_hour=len(_recent_attempts(state, now)),
             clock_offset=self._http.clock_offset,
             unreadable_files=tuple(p.name for p in self.store.quarantined),
         )
@@ -284,7 +283,7 @@ class AuthSessionManager:
                 clock=self.clock,
                 before_password=self._spend_password_attempt,
             )
-            self._pending = None
+            await self._drop_pending()
             await self._finish_walk(walk.run(), _SignIn(walk, http, credentials, device, pkce))
 
     async def answer_captcha(self, answer: str) -> None:
@@ -298,10 +297,10 @@ class AuthSessionManager:
         async with self._login_lock:
             pending = self._pending
             if pending is None or pending.expires_at <= self.clock.time():
-                self._pending = None
+                await self._drop_pending()
                 msg = "The captcha has expired; start the sign-in again."
                 raise CaptchaRequiredError(msg)
-            self._pending = None
+            self._pending = None  # continued below: its client lives on in the walk
             await self._finish_walk(pending.walk.answer_captcha(answer.strip()), pending)
 
     @property
@@ -393,14 +392,18 @@ class AuthSessionManager:
             self._http = http
         self._registration, self._cookies = registration, cookies
 
+    async def _drop_pending(self) -> None:
+        """Forget the sign-in waiting at a captcha, and close its HTTP client."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending.http.close()
+
     async def _spend_password_attempt(self) -> None:
         """Count one password submission against the hourly budget, or refuse it."""
         state = await self.state()
         now = self.clock.time()
         attempts = state.attempts
-        attempts.password_submissions = [
-            t for t in attempts.password_submissions if now - t < ATTEMPT_WINDOW
-        ]
+        attempts.password_submissions = _recent_attempts(state, now)
         if len(attempts.password_submissions) >= PASSWORD_ATTEMPTS_PER_HOUR:
             not_before = min(attempts.password_submissions) + ATTEMPT_WINDOW
             raise _backoff_error(not_before, "attempt_budget")
@@ -410,7 +413,7 @@ class AuthSessionManager:
 
     def _login_not_before(self, state: SessionState, now: float) -> float | None:
         attempts = state.attempts
-        recent = [t for t in attempts.password_submissions if now - t < ATTEMPT_WINDOW]
+        recent = _recent_attempts(state, now)
         candidates = [attempts.not_before] if attempts.not_before > now else []
         if len(recent) >= PASSWORD_ATTEMPTS_PER_HOUR:
             candidates.append(min(recent) + ATTEMPT_WINDOW)
@@ -544,10 +547,15 @@ class AuthSessionManager:
         """
         Re-authenticate completely: back up the folder, deregister at Amazon, wipe.
 
+        The password attempt record and any pause survive the wipe (in memory; the next password
+        submission stores them again): a reset must not hand out fresh attempts.
+
         :param deregister: Remove our device from the account at Amazon first.
         :returns: Where the backup went and whether Amazon confirmed the deregistration.
+        :raises StoreError: The folder could not be read or backed up; nothing was changed.
         """
         async with self._login_lock:
+            attempts = (await self.state()).attempts
             if self._registration is None:
                 self._registration = await self.store.read_registration()
             backup = await asyncio.to_thread(self.store.backup, now=self.clock.time())
@@ -558,8 +566,8 @@ class AuthSessionManager:
             await self._http.close()
             self._http = self._new_http()
             self._registration = self._cookies = None
-            self._pending = None
-            self._state = SessionState()
+            await self._drop_pending()
+            self._state = SessionState(attempts=attempts)
             detail = "device removed at Amazon" if deregistered else "device kept at Amazon"
             await self._record("reset", detail=detail, persist=False)
             return ResetResult(backup, deregistered)
@@ -579,9 +587,7 @@ class AuthSessionManager:
         for task in list(self._inflight.values()):
             task.cancel()
         self._inflight.clear()
-        if self._pending is not None:
-            await self._pending.http.close()
-            self._pending = None
+        await self._drop_pending()
         await self._http.close()
 
     # --- events ----------------------------------------------------------------------------
@@ -637,6 +643,11 @@ def _backoff_error(not_before: float, reason: str | None) -> LoginBackoffError:
         "bot_challenge": "Amazon showed a robot check",
     }.get(reason or "", "Amazon asked us to slow down")
     return LoginBackoffError(why, not_before=not_before)
+
+
+def _recent_attempts(state: SessionState, now: float) -> list[float]:
+    """Return the password submissions of the last hour."""
+    return [t for t in state.attempts.password_submissions if now - t < ATTEMPT_WINDOW]
 
 
 def _mask_email(email: str) -> str | None:

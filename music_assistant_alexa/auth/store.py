@@ -214,30 +214,48 @@ class SessionStore:
 
     # --- maintenance -----------------------------------------------------------------------
 
-    def exists(self) -> bool:
-        """Return whether a registration has been stored."""
-        return (self.folder / REGISTRATION_FILE).exists()
-
     def backup(self, *, now: float) -> Path | None:
         """
         Copy the whole folder next to itself (0700), before a reset or removal.
 
         :param now: Epoch seconds, used in the copy's name.
         :returns: The copy's path, or None when there was nothing to back up.
+        :raises StoreError: The copy failed (the folder itself is untouched).
         """
         if not self.folder.exists():
             return None
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-        target = self.folder.with_name(f"{self.folder.name}.backup-{stamp}")
-        suffix = 1
-        while target.exists():
-            suffix += 1
-            target = self.folder.with_name(f"{self.folder.name}.backup-{stamp}-{suffix}")
-        shutil.copytree(self.folder, target)
-        target.chmod(FOLDER_MODE)
-        for child in target.iterdir():
-            child.chmod(FILE_MODE)
+        target: Path | None = None
+        try:
+            target = self._new_backup_folder(now)
+            shutil.copytree(self.folder, target, dirs_exist_ok=True)
+            target.chmod(FOLDER_MODE)  # copytree gave it the mode of the original
+            for child in target.iterdir():
+                child.chmod(FILE_MODE)
+        except OSError as err:  # shutil.Error included
+            if target is not None:
+                shutil.rmtree(target, ignore_errors=True)  # half a copy of the secrets
+            reason = err.strerror or type(err).__name__
+            msg = f"Could not back up the session folder ({reason}); nothing was deleted."
+            raise StoreError(msg) from err
         return target
+
+    def _new_backup_folder(self, now: float) -> Path:
+        """Create the backup's folder, 0700 before a single secret is copied into it."""
+        # copytree would create it with the umask's mode and tighten it only at the end,
+        # leaving the secrets readable by other users while the copy runs.
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
+        base = f"{self.folder.name}.backup-{stamp}"
+        target = self.folder.with_name(base)
+        suffix = 1
+        while True:
+            try:
+                target.mkdir(mode=FOLDER_MODE)
+            except FileExistsError:
+                suffix += 1
+                target = self.folder.with_name(f"{base}-{suffix}")
+                continue
+            target.chmod(FOLDER_MODE)  # the umask may have taken bits from mkdir's mode
+            return target
 
     def wipe(self) -> None:
         """Delete the folder and everything in it."""

@@ -450,10 +450,14 @@ def next_refresh_due(
     """
     Return when the next cookie refresh is due, from the scheduler or the default interval.
 
+    None when nothing is scheduled: no cookies, or a task that stopped until the user acts.
+
     :param manager: The account's session manager.
     :param scheduler: The refresh task, if any.
     """
     if scheduler is not None:
+        if scheduler.stopped_for_user:
+            return None
         return scheduler.next_due if scheduler.next_due is not None else scheduler.due_at()
     if manager.cookies is None:
         return None

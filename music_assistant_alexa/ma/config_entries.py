@@ -58,6 +58,7 @@ from .constants import (
     CONF_REFRESH_INTERVAL,
     CONF_TOTP_KEY,
     DEFAULT_REFRESH_INTERVAL,
+    DOMAIN,
     REFRESH_INTERVAL_RANGE,
     SESSION_ID,
 )
@@ -445,7 +446,7 @@ async def session_action(manager: AuthSessionManager, action: str) -> Notice:
 class FormValues:
     """The credential fields of one call, resolved (secrets in plaintext: never log this)."""
 
-    email: str
+    email: str = field(repr=False)
     password: str | None = field(repr=False)
     totp_key: str | None = field(repr=False)
     marketplace: str | None
@@ -481,7 +482,7 @@ class FormValues:
 class Credentials:
     """Checked credentials, ready for a sign-in (secrets inside: never log this)."""
 
-    email: str
+    email: str = field(repr=False)
     password: str = field(repr=False)
     key: TotpKey = field(repr=False)
     marketplace: str
@@ -582,9 +583,29 @@ async def _forget_abandoned(mass: MusicAssistant, folder: Path) -> None:
     await helpers.run_blocking(helpers.discard_pending, folder)
 
 
+async def _forget_removed(mass: MusicAssistant, folder: Path) -> None:
+    """Sign out and delete the session of an instance MA removed while it was not running."""
+    manager = helpers.create_manager(mass, folder, helpers.registered_marketplace(folder))
+    try:
+        result = await manager.reset(deregister=True)
+    except AlexaAuthError as err:
+        _LOGGER.warning("Could not sign out the session of a removed instance: %s", err.code)
+    else:
+        _LOGGER.info(
+            "Signed out the session of removed instance %s (device removed: %s)",
+            folder.name,
+            "yes" if result.deregistered else "no",
+        )
+    finally:
+        await manager.close()
+
+
 async def sweep(mass: MusicAssistant, now: float) -> None:
     """
-    Close captcha sign-ins nobody answered, and delete sessions of abandoned dialogs.
+    Close captcha sign-ins nobody answered, and clean up after dialogs and removals.
+
+    Deletes the sessions of abandoned dialogs, and signs out the sessions of instances MA
+    removed while they were not running (MA does not unload those, so they never heard).
 
     :param mass: The MusicAssistant instance.
     :param now: Epoch seconds (the adapter's clock).
@@ -595,11 +616,19 @@ async def sweep(mass: MusicAssistant, now: float) -> None:
             await _drop_attempt(key, discard=True)
     if _last_sweep is not None and 0 <= now - _last_sweep < _SWEEP_INTERVAL:
         return
-    _last_sweep = now
     keep = {attempt.folder.name for attempt in _IN_FLIGHT.values()}
     stale = await helpers.run_blocking(helpers.stale_pending, mass, now=now, keep=keep)
     for folder in stale:
         mass.create_task(_forget_abandoned(mass, folder))
+    configured = {helpers.safe_id(str(i)) for i in mass.config.get("providers") or {}}
+    if not any(name.startswith(f"{DOMAIN}--") for name in configured):
+        # MA lists none of our instances (the add dialog of the first one, say): that is no
+        # proof that the stored sessions are gone. Look again once an instance exists.
+        return
+    _last_sweep = now
+    removed = await helpers.run_blocking(helpers.removed_instances, mass, configured=configured)
+    for folder in removed:
+        mass.create_task(_forget_removed(mass, folder))
 
 
 def _pending_key(instance_id: str | None, values: Mapping[str, Any] | None) -> str:
@@ -632,12 +661,20 @@ async def form_sign_in(
         return creds, None
     registry_key = _registry_key(mass, pending_key)
     attempt = _IN_FLIGHT.get(registry_key)
-    if (
+    waiting = (
         attempt is not None
         and attempt.fingerprint == creds.fingerprint
-        and attempt.manager.captcha_url
-        and form.captcha_answer
-    ):
+        and attempt.manager.captcha_url is not None
+    )
+    if waiting and not form.captcha_answer:
+        # Starting over would send the password again and replace the picture being read.
+        notice = Notice(
+            "Type the characters from the picture first.",
+            ok=False,
+            guide_url=guide_link(GuideSlug.CAPTCHA),
+        )
+        return notice, None
+    if waiting and attempt is not None:
         step = attempt.manager.answer_captcha(form.captcha_answer)
     else:
         await _drop_attempt(registry_key, discard=True)

@@ -36,7 +36,7 @@ from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
 from music_assistant_alexa.auth.session import AuthSessionManager
 from music_assistant_alexa.auth.store import SessionStore
 
-from .constants import PENDING_FOLDER, STORAGE_FOLDER
+from .constants import DOMAIN, PENDING_FOLDER, STORAGE_FOLDER
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -297,6 +297,30 @@ def stale_pending(mass: MusicAssistant, *, now: float, keep: set[str]) -> list[P
     return stale
 
 
+def removed_instances(mass: MusicAssistant, *, configured: set[str]) -> list[Path]:
+    """
+    Return session folders of instances that are no longer in MA's configuration.
+
+    MA unloads an instance it removes only when the instance is running; a disabled one, or
+    one that failed to load, is removed without a word to the provider. Blocking; run it in a
+    thread.
+
+    :param mass: The MusicAssistant instance.
+    :param configured: Folder names of the instances MA still has (see :func:`safe_id`).
+    """
+    root = storage_root(mass)
+    if not root.is_dir():
+        return []
+    return [
+        folder
+        for folder in root.iterdir()
+        if folder.is_dir()
+        and folder.name.startswith(f"{DOMAIN}--")
+        and ".backup-" not in folder.name
+        and folder.name not in configured
+    ]
+
+
 # --- stored values and secrets ----------------------------------------------------------------
 
 
@@ -470,9 +494,9 @@ def publish_last_error(mass: MusicAssistant, instance_id: str, message: str | No
 # --- the live code ----------------------------------------------------------------------------
 
 
-def live_code_text(key: TotpKey, now: float) -> str:
+def code_hint(key: TotpKey, now: float) -> str:
     """
-    Return the sentence showing the current one-time code, to compare with the app.
+    Return the sentences showing the current one-time code, to compare with the app.
 
     :param key: The validated 2FA key.
     :param now: Epoch seconds.
@@ -480,9 +504,19 @@ def live_code_text(key: TotpKey, now: float) -> str:
     code = key.code_at(now)
     left = int(key.seconds_left(now))
     return (
-        f"The 2FA key is valid. Your authenticator app should show {code[:3]} {code[3:]} "
-        f"right now ({left} s left). A different code means the key is not the one in your app."
+        f"Your authenticator app should show {code[:3]} {code[3:]} right now ({left} s left). "
+        "A different code means the key is not the one in your app."
     )
+
+
+def live_code_text(key: TotpKey, now: float) -> str:
+    """
+    Return the verdict on a valid 2FA key, with the code it makes now.
+
+    :param key: The validated 2FA key.
+    :param now: Epoch seconds.
+    """
+    return f"The 2FA key is valid. {code_hint(key, now)}"
 
 
 # --- repeated failures ------------------------------------------------------------------------

@@ -201,15 +201,14 @@ class _Flow:
         )
         manager = helpers.create_manager(self.mass, self.folder, creds.marketplace)
         self.manager = manager
-        code_text = helpers.live_code_text(creds.key, now).split(". ", 1)[1]
         step: Awaitable[None] = manager.login(creds.email, creds.password, creds.key)
         captcha_errors: dict[str, str] = {}
         while True:
+            # The code shown is the one of this moment (a captcha step may have taken minutes).
+            hint = helpers.code_hint(creds.key, helpers.SETTINGS.clock.time())
             try:
                 await self.session.progress_until(
-                    step,
-                    STEP_SIGN_IN,
-                    text=f"Signing in to {creds.marketplace}. {code_text}",
+                    step, STEP_SIGN_IN, text=f"Signing in to {creds.marketplace}. {hint}"
                 )
                 break
             except CaptchaRequiredError as err:

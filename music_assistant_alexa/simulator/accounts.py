@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pyotp
 
+from .marketplaces import MARKETPLACES
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -148,6 +150,15 @@ class SimAccount:
     devices: dict[str, SimDevice] = field(default_factory=dict)
     echo_devices: list[dict[str, Any]] = field(default_factory=list)
     failed_passwords: int = 0
+
+    @property
+    def home(self) -> Marketplace:
+        """
+        Return the account's home marketplace.
+
+        :return: The marketplace (``add_account`` accepts only known ones).
+        """
+        return MARKETPLACES[self.marketplace]
 
     @property
     def given_name(self) -> str:
@@ -319,6 +330,8 @@ class Ledger:
     :param cookie_sets: Website-cookie sets keyed by their unquoted ``at-<sfx>`` value.
     :param cookie_domains: (name, unquoted value) of every cookie issued, to its marketplaces
         (a timestamp such as ``session-id-time`` can repeat across issuances).
+    :param cookie_owners: (name, unquoted value) of every signed-in cookie and csrf value, to
+        the account it was issued to (anonymous sign-in cookies and timestamps have no owner).
     :param csrf: csrf value to the cookie set it was issued for.
     """
 
@@ -327,6 +340,7 @@ class Ledger:
     refresh: dict[str, RefreshGrant] = field(default_factory=dict)
     cookie_sets: dict[str, CookieSet] = field(default_factory=dict)
     cookie_domains: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    cookie_owners: dict[tuple[str, str], str] = field(default_factory=dict)
     csrf: dict[str, CookieSet] = field(default_factory=dict)
 
     # -- authorization codes -------------------------------------------------------------------
@@ -350,9 +364,9 @@ class Ledger:
         self.codes[code] = record
         return record
 
-    def redeem_code(self, code: str, now: float) -> AuthCode | None:
+    def live_code(self, code: str, now: float) -> AuthCode | None:
         """
-        Redeem an authorization code once.
+        Look up an authorization code that can still be redeemed (without redeeming it).
 
         :param code: The submitted code.
         :param now: Simulator time.
@@ -361,7 +375,6 @@ class Ledger:
         record = self.codes.get(code)
         if record is None or record.used or now - record.issued_at > AUTH_CODE_LIFETIME:
             return None
-        record.used = True
         return record
 
     # -- bearer tokens -------------------------------------------------------------------------
@@ -428,6 +441,16 @@ class Ledger:
         """
         self.cookie_domains.setdefault((name, unquote_cookie(value)), set()).add(market.domain)
 
+    def owner_of(self, name: str, value: str) -> str | None:
+        """
+        Tell which account a signed-in cookie (or csrf value) was issued to.
+
+        :param name: Cookie name.
+        :param value: Cookie value (quoted or not).
+        :return: The account's email, or ``None`` for cookies nobody owns.
+        """
+        return self.cookie_owners.get((name, unquote_cookie(value)))
+
     def issued_for(self, name: str, value: str) -> frozenset[str]:
         """
         Tell which marketplaces a cookie value was issued for.
@@ -482,6 +505,8 @@ class Ledger:
         self.cookie_sets[at_token] = cookie_set
         for name, value in values.items():
             self.note_cookie(name, value, market)
+            if name != "session-id-time":  # a timestamp, shared by everyone issued at once
+                self.cookie_owners[name, unquote_cookie(value)] = email
         return cookie_set
 
     def session_for(
@@ -523,6 +548,7 @@ class Ledger:
             cookie_set.csrf = value
             self.csrf[value] = cookie_set
             self.note_cookie("csrf", value, cookie_set.market)
+            self.cookie_owners["csrf", value] = cookie_set.email
         return cookie_set.csrf
 
     # -- revocation ----------------------------------------------------------------------------
@@ -562,14 +588,13 @@ class Ledger:
                 grant.expires_at = min(grant.expires_at, now)
 
 
-def fake_mac_dms(serial: str) -> dict[str, str]:
+def fake_mac_dms() -> dict[str, str]:
     """
     Build a plausible ``mac_dms`` block.
 
-    :param serial: The device serial (unused by clients; Amazon encodes a counter there).
     :return: ``adp_token`` and ``device_private_key`` look-alikes.
     """
-    del serial  # the real {serial:…} part is a base64 counter, not the device serial
+    # The real {serial:…} part is a base64 counter, not the device serial.
     adp = (
         f"{{enc:{_b64(600)}}}{{key:{_b64(256)}}}{{iv:{_b64(16)}}}"
         f"{{name:{base64.b64encode(b'ADPToken').decode()}}}{{serial:Mg==}}"

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
+from aiohttp import web
+
 from . import pages
 from .accounts import APP_DEVICE_TYPE
-from .marketplaces import AMAZONALEXA_HOST, find_marketplace
+from .marketplaces import AMAZONALEXA_HOST
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from .accounts import CookieSet, SimAccount
     from .context import RequestContext
     from .server import AmazonSimulator
@@ -44,6 +44,18 @@ class AlexaWeb:
 
     def _session(self, ctx: RequestContext) -> CookieSet | None:
         return self._sim.ledger.session_for(ctx.cookies, ctx.market, ctx.now)
+
+    def _signed_in(self, request: web.Request, ctx: RequestContext) -> CookieSet | web.Response:
+        """
+        Authenticate a web-app call by its cookies (and a csrf header, when one is sent).
+
+        :return: The session, or the unauthenticated answer (401, or the sign-in redirect).
+        """
+        session = self._session(ctx)
+        if session is None:
+            return self._denied(ctx)
+        self._csrf_ok(request, ctx, session)
+        return session
 
     def _denied(self, ctx: RequestContext) -> web.Response:
         sim = self._sim
@@ -96,18 +108,17 @@ class AlexaWeb:
 
     # -- csrf sources --------------------------------------------------------------------------
 
-    async def language(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    async def csrf_source(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         """
-        ``GET /api/language``: hands out the csrf cookie.
+        ``GET /api/language``, ``/api/strings``, the OOBE template: hand out the csrf cookie.
 
         :param request: The request.
         :param ctx: The request context.
-        :return: 200 with ``Set-Cookie: csrf``, or the unauthenticated answer.
+        :return: 200 ``{}`` with ``Set-Cookie: csrf``, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
         return self._give_csrf(self._sim.json_response({}), request, session)
 
     async def spa_index(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
@@ -118,26 +129,11 @@ class AlexaWeb:
         :param ctx: The request context.
         :return: 200 HTML with ``Set-Cookie: csrf``, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
         response = self._sim.html_response(pages.spa_index_page())
         return self._give_csrf(response, request, session)
-
-    async def strings(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
-        """
-        ``GET /api/strings`` and the OOBE template: more csrf sources clients try.
-
-        :param request: The request.
-        :param ctx: The request context.
-        :return: 200 with ``Set-Cookie: csrf``, or the unauthenticated answer.
-        """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
-        return self._give_csrf(self._sim.json_response({}), request, session)
 
     # -- JSON API ------------------------------------------------------------------------------
 
@@ -167,12 +163,11 @@ class AlexaWeb:
         :param ctx: The request context.
         :return: The §4 JSON, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
         account = self._account(session)
-        home = find_marketplace(account.marketplace) or ctx.market
+        home = account.home
         return self._sim.json_response(
             {
                 "countryOfResidence": home.country,
@@ -196,10 +191,9 @@ class AlexaWeb:
         :param ctx: The request context.
         :return: ``{"devices": [...]}`` with ``Set-Cookie: csrf``, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
         account = self._account(session)
         devices: list[dict[str, Any]] = [dict(device) for device in account.echo_devices]
         devices.extend(
@@ -238,12 +232,10 @@ class AlexaWeb:
         :param ctx: The request context.
         :return: ``{"alexaHostName": ...}``, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
-        home = find_marketplace(self._account(session).marketplace) or ctx.market
-        return self._sim.json_response({"alexaHostName": home.alexa_host})
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
+        return self._sim.json_response({"alexaHostName": self._account(session).home.alexa_host})
 
     async def endpoints(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         """
@@ -253,11 +245,10 @@ class AlexaWeb:
         :param ctx: The request context.
         :return: The endpoints JSON, or the unauthenticated answer.
         """
-        session = self._session(ctx)
-        if session is None:
-            return self._denied(ctx)
-        self._csrf_ok(request, ctx, session)
-        home = find_marketplace(self._account(session).marketplace) or ctx.market
+        session = self._signed_in(request, ctx)
+        if isinstance(session, web.Response):
+            return session
+        home = self._account(session).home
         return self._sim.json_response(
             {
                 "alexaApiUrl": f"https://{AMAZONALEXA_HOST}",

@@ -108,20 +108,6 @@ class HostInfo:
     marketplace: Marketplace | None
 
 
-def marketplace(domain: str) -> Marketplace:
-    """
-    Look up a marketplace by its domain.
-
-    :param domain: ``amazon.de``, ``.amazon.de`` or ``www.amazon.de``.
-    :return: The marketplace.
-    :raises KeyError: When the domain is not one of the 12 marketplaces.
-    """
-    found = find_marketplace(domain)
-    if found is None:
-        raise KeyError(domain)
-    return found
-
-
 def find_marketplace(domain: str) -> Marketplace | None:
     """
     Look up a marketplace by a cookie domain or host name.

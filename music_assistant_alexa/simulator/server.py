@@ -4,9 +4,9 @@ The Amazon simulator: one aiohttp server on loopback that plays every Amazon hos
 Clients resolve ``www.amazon.<tld>``, ``api.amazon.<tld>``, ``alexa.amazon.<tld>`` and
 ``api.amazonalexa.com`` to the simulator and speak plain http to it; the ``Host`` header (or
 ``X-Forwarded-Host``) picks the service. Every request is logged, checked for protocol
-violations (cookies of one marketplace sent to another, paths a host does not serve, csrf
-mismatches), subjected to the scenario's transport faults and stamped with a ``Date`` header
-from the injected clock.
+violations (cookies of one marketplace sent to another, cookies of two accounts in one request,
+paths a host does not serve, csrf mismatches), subjected to the scenario's transport faults
+and stamped with a ``Date`` header from the injected clock.
 """
 
 from __future__ import annotations
@@ -412,10 +412,12 @@ class AmazonSimulator:
             (api, "/auth/token"): {"POST": tokens.token},
             (api, "/auth/deregister"): {"POST": tokens.deregister},
             (HostKind.AMAZONALEXA, "/v1/devices/@self/capabilities"): {"PUT": tokens.capabilities},
-            (HostKind.ALEXA, "/api/language"): {"GET": alexa.language},
+            (HostKind.ALEXA, "/api/language"): {"GET": alexa.csrf_source},
             (HostKind.ALEXA, "/spa/index.html"): {"GET": alexa.spa_index},
-            (HostKind.ALEXA, "/api/strings"): {"GET": alexa.strings},
-            (HostKind.ALEXA, "/templates/oobe/d-device-pick.handlebars"): {"GET": alexa.strings},
+            (HostKind.ALEXA, "/api/strings"): {"GET": alexa.csrf_source},
+            (HostKind.ALEXA, "/templates/oobe/d-device-pick.handlebars"): {
+                "GET": alexa.csrf_source
+            },
             (HostKind.ALEXA, "/api/customer-status"): {
                 "GET": alexa.customer_status,
                 "POST": alexa.customer_status,
@@ -457,7 +459,7 @@ class AmazonSimulator:
     async def _respond(
         self, request: web.Request, ctx: RequestContext
     ) -> web.StreamResponse | None:
-        self._check_cookie_domains(ctx)
+        self._check_cookies(ctx)
         scenario = self.scenario
         if scenario.slow_seconds > 0:
             await asyncio.sleep(scenario.slow_seconds)
@@ -507,12 +509,22 @@ class AmazonSimulator:
             return web.Response(status=405, headers={"Allow": ", ".join(sorted(methods))})
         return handler
 
-    def _check_cookie_domains(self, ctx: RequestContext) -> None:
+    def _check_cookies(self, ctx: RequestContext) -> None:
+        # A cookie only goes to the marketplace it was issued for, and one request never mixes
+        # the signed-in cookies of two accounts (a shared jar, cross-talk between households).
         if ctx.host.kind is None:
             return
         here = ctx.host.marketplace.domain if ctx.host.marketplace else None
+        owners: set[str] = set()
         for name, value in ctx.cookie_pairs:
             issued = self.ledger.issued_for(name, value)
             if issued and here not in issued:
                 origin = ", ".join(f".{domain}" for domain in sorted(issued))
                 self.violation(f"cookie {name} of {origin} sent to {ctx.host.name}")
+            owner = self.ledger.owner_of(name, value)
+            if owner is not None:
+                owners.add(owner)
+        if len(owners) > 1:
+            self.violation(
+                f"cookies of {len(owners)} different accounts in one request to {ctx.host.name}"
+            )

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from . import pages
 from .accounts import opaque_token, random_digits, request_id
@@ -40,8 +40,9 @@ DEVICE_TYPE_SUFFIX: Final = "#A2IVLV5VM2W81"
 ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
 INIT_COOKIES: Final = ("frc", "map-md", "amzn-app-id")
 _S256_CHALLENGE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
-# Clients may legitimately replace these when echoing the form: Audible puts its own encrypted
-# fingerprint into metadata1, and the password page repeats the email as a visible field.
+# Clients may legitimately replace these values when echoing the form (but must still send
+# them): Audible puts its own encrypted fingerprint into metadata1, and the password page
+# repeats the email as a visible field.
 _REPLACEABLE_HIDDEN: Final = frozenset({"metadata1", "email"})
 _OPENID_NS: Final = "http://specs.openid.net/auth/2.0"
 _IDENTIFIER_SELECT: Final = "http://specs.openid.net/auth/2.0/identifier_select"
@@ -243,16 +244,13 @@ class SignInFlow:
         if problem is not None:
             page = pages.error_page(site=market.www_url, title="Sign-In Error", message=problem)
             return sim.html_response(page, status=400)
-        return_to = query.get("openid.return_to", "")
-        if find_marketplace(_host_of(return_to)) is None or not return_to.startswith("https://"):
-            return_to = f"{market.www_url}/ap/maplanding"
         txn = SignInTransaction(
             arb=str(uuid.uuid4()),
             market=market,
             client_id=client_id,
             serial=serial,
             challenge=query["openid.oa2.code_challenge"],
-            return_to=return_to,
+            return_to=query["openid.return_to"],
             assoc_handle=query.get("openid.assoc_handle", ASSOC_HANDLE),
             session_id=session_id,
             email_first=scenario.email_first,
@@ -268,7 +266,9 @@ class SignInFlow:
         return self._credentials_page(txn, status=status)
 
     @staticmethod
-    def _check_authorize_query(query: Mapping[str, str]) -> tuple[str | None, str, str]:
+    def _check_authorize_query(  # noqa: PLR0911 - one return per rejected parameter
+        query: Mapping[str, str],
+    ) -> tuple[str | None, str, str]:
         raw_client_id = query.get("openid.oa2.client_id", "")
         if not raw_client_id.startswith("device:"):
             return "openid.oa2.client_id must start with device:", "", ""
@@ -280,6 +280,15 @@ class SignInFlow:
             return "openid.oa2.code_challenge_method must be S256", "", ""
         if not _S256_CHALLENGE.match(query.get("openid.oa2.code_challenge", "")):
             return "openid.oa2.code_challenge is missing or not an S256 challenge", "", ""
+        # OAuth2 (RFC 6749 4.1.1) and OpenID 2.0 checkid_setup: what every client sends (§2.2).
+        if query.get("openid.oa2.response_type") != "code":
+            return "openid.oa2.response_type must be code", "", ""
+        if "device_auth_access" not in query.get("openid.oa2.scope", "").split():
+            return "openid.oa2.scope must include device_auth_access", "", ""
+        if query.get("openid.mode") != "checkid_setup":
+            return "openid.mode must be checkid_setup", "", ""
+        if not _is_maplanding(query.get("openid.return_to", "")):
+            return "openid.return_to must be https://www.amazon.<tld>/ap/maplanding", "", ""
         return None, client_id, serial
 
     # -- POST /ap/signin (and POST /ap/mfa/new-otp) ---------------------------------------------
@@ -314,14 +323,12 @@ class SignInFlow:
 
     def _check_echo(self, path: str, form: MultiDict[str], txn: SignInTransaction) -> None:
         for name, value in txn.expected_hidden.items():
-            if name in _REPLACEABLE_HIDDEN:
-                continue
             sent = form.getall(name, [])
             if not sent and value == "":
                 continue  # an empty field left out reads the same as one sent empty
             if not sent:
                 self._sim.violation(f"POST {path}: hidden field {name!r} not echoed")
-            elif value not in sent:
+            elif value not in sent and name not in _REPLACEABLE_HIDDEN:
                 self._sim.violation(f"POST {path}: hidden field {name!r} changed")
 
     def _post_credentials(
@@ -805,13 +812,7 @@ class SignInFlow:
             "verifyToken": txn.verify_token,
         }
         page = pages.cvf_captcha_page(
-            site=txn.site,
-            hidden=hidden,
-            captcha_url=(
-                f"https://opfcaptcha-prod.s3.amazonaws.com/{uuid.uuid4().hex}.jpg"
-                f"?AWSAccessKeyId=AKIA{opaque_token(12).upper()}&Expires=1"
-            ),
-            wrong=wrong,
+            site=txn.site, hidden=hidden, captcha_url=self._captcha_image(), wrong=wrong
         )
         return self._sim.html_response(page)
 
@@ -890,6 +891,16 @@ class SignInFlow:
         )
 
 
-def _host_of(url: str) -> str:
-    rest = url.split("://", 1)[-1]
-    return rest.split("/", 1)[0].split("?", 1)[0]
+def _is_maplanding(url: str) -> bool:
+    # Amazon redirects only to its own landing page, never to a host the client names.
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return (
+        parts.scheme == "https"
+        and parts.netloc.lower() == host  # no port, no user info
+        and host.startswith("www.")
+        and find_marketplace(host) is not None
+        and parts.path == "/ap/maplanding"
+        and not parts.query
+        and not parts.fragment
+    )

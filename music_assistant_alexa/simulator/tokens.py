@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Final
 from .accounts import (
     ACCESS_TOKEN_LIFETIME,
     APP_DEVICE_TYPE,
-    AUTH_CODE_LIFETIME,
     SimDevice,
     fake_mac_dms,
     request_id,
@@ -38,7 +37,6 @@ _INVALID_GRANT: Final = {
     "error": "invalid_grant",
     "error_description": "The request has an invalid grant parameter : refresh_token",
 }
-_DEFAULT_TOKEN_TYPES: Final = ("bearer", "mac_dms", "website_cookies")
 _PLACEHOLDER: Final = re.compile(r"%[A-Z0-9_]+%")
 
 
@@ -137,7 +135,6 @@ class TokenService:
 
         :return: The code record, or ``"credential"`` / the name of the invalid field.
         """
-        ledger = self._sim.ledger
         client_id = auth.get("client_id")
         code = auth.get("authorization_code")
         verifier = auth.get("code_verifier")
@@ -149,14 +146,15 @@ class TokenService:
             return "auth_data.client_id"
         if auth.get("code_algorithm", "SHA-256") != "SHA-256":
             return "auth_data.code_algorithm"
-        record = ledger.codes.get(code)
-        if record is None or record.used or now - record.issued_at > AUTH_CODE_LIFETIME:
+        record = self._sim.ledger.live_code(code, now)
+        if record is None:
             return "credential"
         if record.client_id != client_id or record.serial != serial:
             return "auth_data.client_id"
         if s256(verifier) != record.challenge:
             return "auth_data.code_verifier"
-        return ledger.redeem_code(code, now) or "credential"
+        record.used = True  # one-time: only a fully valid request burns it
+        return record
 
     def _upsert_device(
         self, account: SimAccount, serial: str, registration: dict[str, Any], now: float
@@ -203,7 +201,7 @@ class TokenService:
                 "expires_in": str(ACCESS_TOKEN_LIFETIME),
             }
         if "mac_dms" in requested:
-            tokens["mac_dms"] = fake_mac_dms(device.serial)
+            tokens["mac_dms"] = fake_mac_dms()
         if "website_cookies" in requested:
             cookie_set = ledger.new_cookie_set(
                 email=account.email, serial=device.serial, market=market, now=now
@@ -219,11 +217,10 @@ class TokenService:
                 "device_type": device.device_type,
             }
         if "customer_info" in extensions_requested:
-            home = find_marketplace(account.marketplace)
             extensions["customer_info"] = {
                 "account_pool": "Amazon",
                 "user_id": account.user_id,
-                "home_region": home.home_region if home else "NA",
+                "home_region": account.home.home_region,
                 "name": account.name,
                 "given_name": account.given_name,
             }
@@ -240,15 +237,17 @@ class TokenService:
         sim = self._sim
         if sim.scenario.invalid_grant:
             return None, self._invalid_grant()
-        source = form.get("source_token", "")
-        if not source:
-            return None, self._oauth_error(
-                "invalid_request", "The request is missing a required parameter : source_token"
-            )
-        if form.get("source_token_type", "refresh_token") != "refresh_token":
+        # Every client sends both (reference §5.1/§5.2); Amazon cannot guess a missing one.
+        for name in ("source_token", "source_token_type"):
+            if not form.get(name):
+                return None, self._oauth_error(
+                    "invalid_request", f"The request is missing a required parameter : {name}"
+                )
+        if form["source_token_type"] != "refresh_token":
             return None, self._oauth_error(
                 "invalid_request", "The request has an invalid parameter : source_token_type"
             )
+        source = form["source_token"]
         grant = sim.ledger.valid_refresh(source)
         if grant is None or grant.serial not in sim.accounts[grant.email].devices:
             return None, self._invalid_grant()
@@ -298,7 +297,7 @@ class TokenService:
         grant, error = self._refresh_grant(form)
         if grant is None:
             return error or self._invalid_grant()
-        if form.get("requested_token_type", "auth_cookies") != "auth_cookies":
+        if form.get("requested_token_type") != "auth_cookies":
             return self._oauth_error(
                 "invalid_request", "The request has an invalid parameter : requested_token_type"
             )
@@ -411,7 +410,8 @@ def _parse_register(text: str) -> _RegisterRequest | str:  # noqa: PLR0911 - one
     serial = registration.get("device_serial")
     if not isinstance(serial, str) or not serial:
         return "registration_data.device_serial"
-    if registration.get("device_type", APP_DEVICE_TYPE) != APP_DEVICE_TYPE:
+    # The device type names the app being registered; Amazon does not assume one.
+    if registration.get("device_type") != APP_DEVICE_TYPE:
         return "registration_data.device_type"
     cookies = body.get("cookies")
     domain = cookies.get("domain", ".amazon.com") if isinstance(cookies, dict) else ".amazon.com"
@@ -419,22 +419,17 @@ def _parse_register(text: str) -> _RegisterRequest | str:  # noqa: PLR0911 - one
     if market is None:
         return "cookies.domain"
     token_types = body.get("requested_token_type")
+    if not isinstance(token_types, list) or not token_types:
+        return "requested_token_type"
+    # Extensions come only when requested, like store_authentication_cookie.
     extensions = body.get("requested_extensions")
     return _RegisterRequest(
         auth=auth,
         registration=registration,
         serial=serial,
         market=market,
-        token_types=(
-            [str(t) for t in token_types]
-            if isinstance(token_types, list)
-            else list(_DEFAULT_TOKEN_TYPES)
-        ),
-        extensions=(
-            [str(e) for e in extensions]
-            if isinstance(extensions, list)
-            else ["device_info", "customer_info"]
-        ),
+        token_types=[str(t) for t in token_types],
+        extensions=[str(e) for e in extensions] if isinstance(extensions, list) else [],
     )
 
 

@@ -222,6 +222,33 @@ async def test_captcha_round_trip_through_the_form(
     assert simulator.device_count(TEST_EMAIL) == 1
 
 
+async def test_continue_without_an_answer_keeps_the_captcha(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """
+    Older MA: "Continue sign-in" with the answer field left empty asks for the characters.
+
+    The open sign-in and its picture stay; no second sign-in starts (that would send the
+    password again and lose the picture the user is looking at).
+    """
+    simulator.scenario.captcha_before_password = True
+    entries = by_key(await form(old_mass, FORM, action=ACTION_SIGN_IN))
+    picture = entries["alexa_captcha"].label
+    posts = simulator.request_count("/ap/signin", method="POST")
+
+    entries = by_key(
+        await form(old_mass, {**FORM, CONF_CAPTCHA_ANSWER: " "}, action=ACTION_SIGN_IN)
+    )
+
+    assert "characters" in texts(entries.values())
+    assert entries["alexa_captcha"].label == picture
+    assert entries[ACTION_SIGN_IN].label == "Continue sign-in"
+    assert simulator.request_count("/ap/signin", method="POST") == posts
+    answer = {**FORM, CONF_CAPTCHA_ANSWER: simulator.captcha_answer}
+    entries = by_key(await form(old_mass, answer, action=ACTION_SIGN_IN))
+    assert entries[CONF_PENDING_SESSION].value, texts(entries.values())
+
+
 async def test_captcha_round_trip_through_the_flow(
     new_mass: MusicAssistant, simulator: AmazonSimulator
 ) -> None:

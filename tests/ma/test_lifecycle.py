@@ -17,6 +17,7 @@ from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_SIGN_IN,
     CONF_PENDING_SESSION,
+    DOMAIN,
     STORAGE_FOLDER,
 )
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
@@ -138,6 +139,33 @@ async def test_removal_deregisters_and_wipes(
     backups = list(store.parent.glob(f"{store.name}.backup-*"))
     assert len(backups) == 1
     assert mass.get_provider(instance_id) is None
+
+
+async def test_removing_an_instance_that_is_not_running_cleans_up(
+    mass: MusicAssistant, simulator: AmazonSimulator, clock: FakeClock
+) -> None:
+    """
+    A disabled (or failed) instance is not running, so MA removes it without unloading it.
+
+    Its device and session must not stay behind: the next Alexa instance to start signs the
+    device out at Amazon and deletes the session folder (after a backup, as a removal does).
+    """
+    instance_id = await add(mass)
+    store = helpers.instance_dir(mass, instance_id)
+    await mass.config.save_provider_config(DOMAIN, {"enabled": False}, instance_id)
+    assert mass.get_provider(instance_id) is None
+    await mass.config.remove_provider_config(instance_id)
+    assert store.exists()  # MA did not tell the provider
+    assert simulator.device_count(TEST_EMAIL) == 1
+
+    clock.advance(3600)
+    other = await add(mass)
+
+    await eventually(lambda: not store.exists())
+    await eventually(lambda: simulator.device_count(TEST_EMAIL) == 1)
+    assert len(list(store.parent.glob(f"{store.name}.backup-*"))) == 1
+    assert helpers.instance_dir(mass, other).exists()
+    assert _provider(mass, other).manager is not None
 
 
 async def test_reload_is_not_removal(mass: MusicAssistant, simulator: AmazonSimulator) -> None:

@@ -17,6 +17,7 @@ from music_assistant_models.constants import SECURE_STRING_SUBSTITUTE
 
 import music_assistant_alexa.ma as ma_module
 from music_assistant_alexa.ma import helpers
+from music_assistant_alexa.ma.config_entries import FormValues, parse_credentials
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -43,17 +44,26 @@ if TYPE_CHECKING:
 
 
 def _session_secrets(mass: MusicAssistant, instance_id: str) -> list[str]:
-    """Return the tokens and cookie values stored for an instance."""
+    """Return the tokens, identifiers and cookie values stored for an instance."""
     folder = helpers.instance_dir(mass, instance_id)
     registration = json.loads((folder / "registration.json").read_text())
     stored = registration["formerRegistrationData"]
-    found = [
-        stored[name]
-        for name in ("refresh_token", "access_token", "adp_token", "device_private_key")
-        if stored.get(name)
-    ]
+    names = (
+        "refresh_token",
+        "access_token",
+        "adp_token",
+        "device_private_key",
+        "frc",
+        "map_md",
+        "device_serial",
+        "customer_id",
+    )
+    found = [stored[name] for name in names if stored.get(name)]
+    assert stored.get("device_serial"), "the scan would be blind to the device serial"
     cookies = json.loads((folder / "cookies.json").read_text())
     found.extend(c["value"] for c in cookies["cookies"] if len(c["value"]) > 8)
+    if len(cookies.get("csrf") or "") > 8:
+        found.append(cookies["csrf"])
     return found
 
 
@@ -172,3 +182,17 @@ async def test_logs_and_diagnostics_hold_no_secret(
     for secret in secrets:
         assert secret not in dumped
         assert secret not in logged
+
+
+async def test_resolved_values_do_not_show_in_repr(old_mass: MusicAssistant) -> None:
+    """The adapter's records of the typed values keep e-mail, password and key out of repr."""
+    values = {SESSION_ID: "dlg-r", **FORM}
+    form_values = FormValues.read(old_mass, None, values)
+    credentials = parse_credentials(
+        form_values.email, form_values.password, form_values.totp_key, form_values.marketplace
+    )
+
+    shown = repr(form_values) + repr(credentials)
+
+    for secret in (TEST_EMAIL, TEST_PASSWORD, TEST_KEY):
+        assert secret not in shown

@@ -1,11 +1,11 @@
 """
 The ``MusicAssistant`` object: tasks, timers, events, and the provider load sequence.
 
-The load sequence is MA's (``_load_provider``): unload an existing copy, ``setup()``, (newer MA:
-re-parse the config against the instance's own entries and validate it), then
-``handle_async_init()``, register, mark available, run ``loaded_in_mass()`` in a background
-task, clear ``last_error`` and signal ``providers_updated``. ``load_provider`` is the start-up
-path that records a failure as ``last_error`` and schedules MA's 120 s retry.
+The load sequence is MA's (``_load_provider``): unload an existing copy, validate the config
+(older MA), ``setup()``, (newer MA: re-parse the config against the instance's own entries and
+validate it), then ``handle_async_init()``, register, mark available, run ``loaded_in_mass()``
+in a background task, clear ``last_error`` and signal ``providers_updated``. ``load_provider``
+is the start-up path that records a failure as ``last_error`` and schedules MA's 120 s retry.
 
 Timers do not fire by themselves within a test's time: :meth:`MusicAssistant.run_timers` fires
 the pending ones at once, so no test sleeps.
@@ -196,6 +196,12 @@ class MusicAssistant:
         if self.generation == "new" and isinstance(self.config, FlowConfigController):
             raw = self.config.get(f"{CONF_PROVIDERS}/{instance_id}") or prov_conf.to_raw()
             conf = self.config.seed_config(raw)
+        else:
+            try:
+                conf.validate()
+            except (KeyError, ValueError, AttributeError, TypeError) as err:
+                msg = "Configuration is invalid"
+                raise SetupFailedError(msg) from err
         async with asyncio.timeout(30):
             provider: Provider = await module.setup(self, manifest, conf)
         if self.generation == "new":

@@ -110,10 +110,12 @@ class ConfigController:
 
     def encrypt_string(self, str_value: str) -> str:
         """
-        Encrypt a (password) string.
+        Encrypt a (password) string; an already encrypted one is returned as is.
 
         :param str_value: The plaintext.
         """
+        if str_value.startswith(ENCRYPT_SUFFIX):
+            return str_value  # already encrypted (a stored raw value): MA leaves it alone
         data = str_value.encode()
         mixed = bytes(b ^ self._key[i % len(self._key)] for i, b in enumerate(data))
         return ENCRYPT_SUFFIX + base64.urlsafe_b64encode(mixed).decode()
@@ -199,8 +201,10 @@ class ConfigController:
                 self.mass, instance_id=instance_id, action=action, values=values
             ),
         )
-        if action and values:
+        if action and values is not None:
             # what the real controller does: fill empty values with what the frontend sent
+            # (on copies: the provider's own entry objects stay untouched)
+            entries = tuple(deepcopy(entry) for entry in entries)
             for entry in entries:
                 if entry.value is None:
                     entry.value = values.get(entry.key, entry.default_value)
@@ -216,7 +220,10 @@ class ConfigController:
         if not raw:
             msg = f"No config found for provider id {instance_id}"
             raise KeyError(msg)
-        entries = await self.get_provider_config_entries(raw["domain"], instance_id=instance_id)
+        # MA passes the stored raw values (secrets as "_encrypted_..." strings) to the provider
+        entries = await self.get_provider_config_entries(
+            raw["domain"], instance_id=instance_id, values=raw.get("values")
+        )
         return cast("ProviderConfig", ProviderConfig.parse(entries, raw))
 
     async def save_provider_config(
@@ -245,7 +252,10 @@ class ConfigController:
             if manifest.multi_instance
             else manifest.domain
         )
-        entries = await self.get_provider_config_entries(provider_domain, values=values)
+        # MA asks for the entries with the new instance's id, before that instance exists
+        entries = await self.get_provider_config_entries(
+            provider_domain, instance_id=instance_id, values=values
+        )
         config = cast(
             "ProviderConfig",
             ProviderConfig.parse(
@@ -277,15 +287,19 @@ class ConfigController:
         # untouched secret fields come back as the placeholder: they keep their stored value
         values = {k: v for k, v in values.items() if v != SECURE_STRING_SUBSTITUTE}
         changed_keys = config.update(values)
-        if not changed_keys:
+        provider = self.mass.get_provider(instance_id)
+        available = provider is not None and provider.available
+        if not changed_keys and config.enabled == available:
             return config
         config.validate()
         self.set(f"{CONF_PROVIDERS}/{instance_id}", config.to_raw())
-        provider = self.mass.get_provider(instance_id)
-        if provider is not None and provider.available:
+        if config.enabled and provider is not None and available:
             await provider.update_config(config, changed_keys)
-        else:
+        elif config.enabled:
             await self.mass.load_provider_config(config)
+        else:
+            # disabled: unloaded, not removed (the provider keeps its data)
+            await self.mass.unload_provider(instance_id)
         return config
 
     async def remove_provider_config(self, instance_id: str) -> None:
