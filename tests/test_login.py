@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pyotp
 import pytest
 
+from music_assistant_alexa.auth.endpoints import AmazonHosts
 from music_assistant_alexa.auth.errors import (
     AccountNotFoundError,
     InvalidCredentialsError,
@@ -26,7 +27,12 @@ from music_assistant_alexa.auth.errors import (
     SessionRevokedError,
     StoreError,
 )
-from music_assistant_alexa.auth.registration import refresh_access_token
+from music_assistant_alexa.auth.registration import (
+    DeviceIdentity,
+    Pkce,
+    refresh_access_token,
+    sign_in_query,
+)
 from music_assistant_alexa.guide import GuideSlug
 
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager
@@ -272,6 +278,10 @@ async def test_revoked_device_refresh_raises(
         await manager.refresh()
     assert caught.value.needs_user
     assert manager.status().last_refresh_error == "session_revoked"
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    status = manager.status()
+    assert status.last_refresh_error is None
+    assert status.last_refresh_ok is None
 
 
 async def test_other_marketplace_cookies_stay_there(
@@ -295,3 +305,16 @@ async def test_other_marketplace_cookies_stay_there(
         assert simulator.violations == []
     finally:
         await manager.close()
+
+
+def test_japan_signs_in_on_its_own_site_with_the_suffixed_handle() -> None:
+    """Amazon Japan's sign-in starts on amazon.co.jp with the `_jp` handle; others on .com."""
+    device, pkce = DeviceIdentity.create(), Pkce.create()
+    japan = AmazonHosts.for_marketplace("amazon.co.jp")
+    query = sign_in_query(device, pkce, japan)
+    assert japan.sign_in == "www.amazon.co.jp"
+    assert query["openid.assoc_handle"] == "amzn_dp_project_dee_ios_jp"
+    assert query["openid.return_to"] == "https://www.amazon.co.jp/ap/maplanding"
+    germany = AmazonHosts.for_marketplace("amazon.de")
+    assert germany.sign_in == "www.amazon.com"
+    assert sign_in_query(device, pkce, germany)["openid.assoc_handle"] == "amzn_dp_project_dee_ios"

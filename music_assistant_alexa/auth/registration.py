@@ -37,6 +37,7 @@ SOFTWARE_VERSION: Final = "35602678"
 OS_VERSION: Final = "18.5"
 SDK_VERSION: Final = "6.12.4"
 _TERMINAL_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
+_ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
 _CSRF_PATHS: Final = ("/api/language", "/spa/index.html")
 
 
@@ -337,9 +338,11 @@ def sign_in_query(device: DeviceIdentity, pkce: Pkce, hosts: AmazonHosts) -> dic
     return {
         "openid.return_to": f"https://{hosts.sign_in}/ap/maplanding",
         "openid.oa2.code_challenge_method": "S256",
-        "openid.assoc_handle": "amzn_dp_project_dee_ios",
+        # Amazon Japan signs in on its own site, with the handle suffixed as alexa-cookie2
+        # does there; everywhere else the global sign-in on amazon.com takes the bare handle.
+        "openid.assoc_handle": _ASSOC_HANDLE + ("_jp" if hosts.sign_in.endswith(".jp") else ""),
         "openid.identity": "http://specs.openid.net/auth/2.0/identifier_select",
-        "pageId": "amzn_dp_project_dee_ios",
+        "pageId": _ASSOC_HANDLE,
         "accountStatusPolicy": "P1",
         "openid.claimed_id": "http://specs.openid.net/auth/2.0/identifier_select",
         "openid.mode": "checkid_setup",

@@ -338,6 +338,9 @@ class AuthSessionManager:
         state.attempts.not_before = 0.0
         state.attempts.backoff_step = 0
         state.attempts.backoff_reason = None
+        if state.last_refresh_ok is False:
+            # Fresh cookies from a sign-in supersede a failed refresh: stop reporting it.
+            state.last_refresh_at = state.last_refresh_ok = state.last_refresh_error = None
         detail = None if walk.mfa_seen else "Amazon did not ask for a one-time code"
         await self._record("sign_in", detail=detail)
         _LOGGER.info("Signed in to Amazon (%s)", self.hosts.marketplace.domain)
