@@ -92,6 +92,8 @@ class Notice:
     guide_url: str | None = None
     #: The form field at fault, for a setup flow's per-field errors (None: the whole form).
     field: str | None = None
+    #: The error behind a problem notice, for callers that must act on it (not shown).
+    error: AlexaAuthError | None = None
 
     @classmethod
     def from_error(cls, err: AlexaAuthError, *, field: str | None = None) -> Notice:
@@ -101,7 +103,9 @@ class Notice:
         :param err: The error.
         :param field: The form field at fault, if one is.
         """
-        return cls(helpers.user_message(err), ok=False, guide_url=err.guide_url, field=field)
+        return cls(
+            helpers.user_message(err), ok=False, guide_url=err.guide_url, field=field, error=err
+        )
 
     def entry(self, key: str) -> ConfigEntry:
         """

@@ -485,6 +485,10 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         self._events += 1
         if action == ACTION_REFRESH and notice.ok:
             self._healthy()
+        elif notice.error is not None and notice.error.needs_user and action != ACTION_RESET:
+            # A refusal the user saw by pressing a button is the same news the refresh task
+            # would bring later: mark the provider now, not at the next scheduled refresh.
+            self._on_needs_user(notice.error)
         elif action == ACTION_RESET:
             self.needs_user = None
             self.scheduler = None

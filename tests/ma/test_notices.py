@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from music_assistant_models.enums import EventType
 
 from music_assistant_alexa.guide import GuideSlug, guide_link
-from music_assistant_alexa.ma.constants import ACTION_SIGN_IN, CONF_NOTIFY, DOMAIN
+from music_assistant_alexa.ma.constants import ACTION_REFRESH, ACTION_SIGN_IN, CONF_NOTIFY, DOMAIN
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL
 
@@ -169,3 +169,22 @@ async def test_outage_at_load_keeps_the_provider_loaded(
         assert simulator.request_count("/ap/signin") == 0
     finally:
         await restarted.stop()
+
+
+async def test_refresh_button_refused_marks_the_provider(
+    mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """A "Refresh now" that Amazon refuses flags the provider at once, not days later."""
+    instance_id = await add(mass)
+    provider = _provider(mass, instance_id)
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+
+    notice = await provider.run_action(ACTION_REFRESH)
+
+    assert not notice.ok
+    assert provider.needs_user is not None
+    assert provider.needs_user.code == "session_revoked"
+    await mass.run_timers()
+    message = mass.config.last_error_message(instance_id)
+    assert message is not None
+    assert guide_link(GuideSlug.REAUTH_LOOP) in message

@@ -30,6 +30,7 @@ from .support import add, by_key, eventually, form, settle, submit, texts
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
+    from music_assistant_models.config_entries import ProviderConfig
 
     from music_assistant_alexa.simulator import AmazonSimulator
 
@@ -114,3 +115,66 @@ async def test_reconfigure_flow_keeps_device_and_secrets(
     assert isinstance(provider, AlexaAuthProvider)
     assert provider.manager is not None
     assert provider.manager.signed_in
+
+
+async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """
+    Older MA: the start-up load failed (password changed); "Sign in now" and Save repair it.
+
+    The real a6ebd7bb server loads an instance that is not running twice on Save; the session
+    signed in from the dialog is adopted once and no second sign-in is sent.
+    """
+    instance_id = await add(old_mass)
+    await old_mass.stop()
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    simulator.expire_cookies(TEST_EMAIL)
+    account = simulator.find_account(TEST_EMAIL)
+    assert account is not None
+    account.password = "changed at amazon"
+
+    restarted = old_mass.restarted()
+    try:
+        await restarted.start()
+        assert restarted.get_provider(instance_id) is None
+        assert restarted.config.last_error_message(instance_id) is not None
+        # the edit dialog sends the untouched key as the placeholder
+        values = {
+            CONF_EMAIL: TEST_EMAIL,
+            CONF_PASSWORD: "changed at amazon",
+            CONF_TOTP_KEY: SECURE_STRING_SUBSTITUTE,
+            CONF_MARKETPLACE: "amazon.com",
+        }
+        entries = by_key(
+            await form(restarted, values, action=ACTION_SIGN_IN, instance_id=instance_id)
+        )
+        pending = entries[CONF_PENDING_SESSION].value
+        assert pending, texts(entries.values())
+        posts = simulator.request_count("/ap/signin", method="POST")
+        loads: list[str] = []
+        load = restarted.load_provider_config
+
+        async def counting_load(conf: ProviderConfig) -> None:
+            loads.append(conf.instance_id)
+            await load(conf)
+
+        restarted.load_provider_config = counting_load
+
+        # Save as the frontend sends it: untouched secret fields are left out
+        saved = {k: v for k, v in values.items() if v != SECURE_STRING_SUBSTITUTE}
+        await restarted.config.save_provider_config(
+            DOMAIN, {**saved, CONF_PENDING_SESSION: pending}, instance_id
+        )
+        await settle()
+
+        assert loads == [instance_id, instance_id]
+        provider = restarted.get_provider(instance_id)
+        assert isinstance(provider, AlexaAuthProvider)
+        assert provider.needs_user is None
+        assert restarted.config.last_error_message(instance_id) is None
+        assert simulator.request_count("/ap/signin", method="POST") == posts
+        assert simulator.device_count(TEST_EMAIL) == 1
+        assert helpers.stored_secret(restarted, instance_id, CONF_PASSWORD) == "changed at amazon"
+    finally:
+        await restarted.stop()

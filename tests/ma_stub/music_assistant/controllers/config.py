@@ -293,6 +293,10 @@ class ConfigController:
             return config
         config.validate()
         self.set(f"{CONF_PROVIDERS}/{instance_id}", config.to_raw())
+        if config.enabled and provider is None:
+            # a6ebd7bb loads an instance that is not running here *and* again in the ``elif``
+            # below: two loads in a row (observed against the real server)
+            await self.mass.load_provider_config(config)
         if config.enabled and provider is not None and available:
             await provider.update_config(config, changed_keys)
         elif config.enabled:
