@@ -812,9 +812,11 @@ async def get_config_entries(
             values[CONF_PENDING_SESSION] = signed_in_pending
     captcha_url = captcha_waiting(mass, pending_key)
     entries = [notice.entry(f"alexa_notice_{i}") for i, notice in enumerate(notices)]
+    signed_in_here = signed_in_pending or (values or {}).get(CONF_PENDING_SESSION)
     if provider is not None:
         entries.extend(await provider.health_entries())
-    elif instance_id:
+    elif instance_id and not signed_in_here:
+        # Once this dialog has signed in, "press Sign in now" would contradict its notice.
         entries.append(
             warning_entry(
                 "alexa_status",

@@ -146,11 +146,15 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
             CONF_TOTP_KEY: SECURE_STRING_SUBSTITUTE,
             CONF_MARKETPLACE: "amazon.com",
         }
+        before = by_key(await form(restarted, values, instance_id=instance_id))
+        assert "not running in Music Assistant" in texts(before.values())
         entries = by_key(
             await form(restarted, values, action=ACTION_SIGN_IN, instance_id=instance_id)
         )
         pending = entries[CONF_PENDING_SESSION].value
         assert pending, texts(entries.values())
+        # signed in from the dialog: no contradicting "press Sign in now" any more
+        assert "not running in Music Assistant" not in texts(entries.values())
         posts = simulator.request_count("/ap/signin", method="POST")
         loads: list[str] = []
         load = restarted.load_provider_config
