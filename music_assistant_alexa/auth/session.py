@@ -381,14 +381,18 @@ class AuthSessionManager:
         return registration
 
     async def _adopt(self, http: AmazonHttp, registration: Registration, csrf: str) -> None:
-        """Make a freshly signed-in client and registration the current ones, and store them."""
+        """
+        Make a freshly signed-in client and its cookies the current ones, and store the cookies.
+
+        The registration is already stored by the caller (sign-in: right after registering;
+        refresh: with its new access token).
+        """
         cookies = CookieFile(
             marketplace=self.hosts.marketplace.domain,
             timestamp=self.clock.time(),
             cookies=http.cookies_for(self.hosts.marketplace.domain),
             csrf=csrf,
         )
-        await self.store.write_registration(registration)
         await self.store.write_cookies(cookies)
         if http is not self._http:
             await self._http.close()
@@ -453,6 +457,7 @@ class AuthSessionManager:
             await self._fail("refresh", err)
             raise
         registration.marketplace = self.hosts.marketplace.domain
+        await self.store.write_registration(registration)
         await self._adopt(http, registration, csrf)
         state = await self.state()
         state.last_refresh_at = self.clock.time()
