@@ -2,8 +2,8 @@
 The manifest is the single source of truth, and install-provider only touches what it created.
 
 The top-level ``manifest.json`` parses with MA's own ``ProviderManifest``, names a domain that
-cannot collide with MA's Alexa player provider, pins this package, and points at the
-troubleshooting guide; the package ships the same file. ``install-provider`` creates a provider
+cannot collide with MA's Alexa player provider, pins this package, and links no missing page;
+the package ships the same file. ``install-provider`` creates a provider
 folder MA can load (manifest, an ``__init__.py`` handing MA our entry points, a
 ``setup_flow.py``), and ``uninstall-provider`` removes exactly what it created.
 """
@@ -21,7 +21,6 @@ from music_assistant_models.provider import ProviderManifest
 
 import music_assistant_alexa
 import music_assistant_alexa.ma as ma_module
-from music_assistant_alexa.guide import GUIDE_URL
 from music_assistant_alexa.ma import install
 from music_assistant_alexa.ma.install import (
     MARKER_FILE,
@@ -64,7 +63,7 @@ async def test_manifest_parses_and_says_what_ma_needs() -> None:
     assert manifest.domain != "alexa"
     assert manifest.name == "Alexa (Amazon sign-in)"
     assert manifest.multi_instance is True
-    assert manifest.documentation == GUIDE_URL
+    assert manifest.documentation is None  # no public home yet
     assert manifest.requirements == [f"music-assistant-alexa=={music_assistant_alexa.__version__}"]
     assert manifest.description
     assert manifest.codeowners
