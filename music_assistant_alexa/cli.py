@@ -43,6 +43,7 @@ from music_assistant_alexa.auth.http import DEFAULT_PACE
 from music_assistant_alexa.auth.refresh import DAY, DEFAULT_INTERVAL_DAYS, refresh_due_at
 from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
+from music_assistant_alexa.guide import command_link
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--ma-path", type=Path, default=None)
     uninstall = sub.add_parser("uninstall-provider", help="remove it from Music Assistant")
     uninstall.add_argument("--ma-path", type=Path, default=None)
+    guide = sub.add_parser("guide", help="list the troubleshooting guide's sections, or print one")
+    guide.add_argument("section", nargs="?", help="the section to print (its slug)")
     return parser
 
 
@@ -171,7 +174,7 @@ class _Printer:
         self(f"✗ {err.message}")
         if err.amazon_text:
             self(f'  Amazon said: "{err.amazon_text}"')
-        self(f"  How to fix it: {err.guide_url}")
+        self(f"  How to fix it: {command_link(err.guide_slug)}")
 
 
 # --- shared plumbing ---------------------------------------------------------------------------
@@ -458,6 +461,38 @@ async def _cmd_uninstall(args: argparse.Namespace, out: _Printer) -> int:
     return EXIT_OK
 
 
+async def _cmd_guide(args: argparse.Namespace, out: _Printer) -> int:
+    from music_assistant_alexa import guide_document  # noqa: PLC0415 - only this command needs it
+
+    code = EXIT_OK
+    if args.section is None:
+        lines = _guide_sections()
+    else:
+        try:
+            lines = [guide_document.section_text(args.section).rstrip("\n")]
+        except guide_document.UnknownSectionError as err:
+            lines = [f"✗ {err}", *_guide_sections()]
+            code = EXIT_BAD_INPUT
+    try:
+        for line in lines:
+            out(line)
+    except BrokenPipeError:
+        # Piped into `head` or a pager that quit early: stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.stream.fileno())
+    return code
+
+
+def _guide_sections() -> list[str]:
+    from music_assistant_alexa import guide_document  # noqa: PLC0415 - only the guide needs it
+
+    lines = [f"{guide_document.guide_title()}: print a section with `{command_link('SECTION')}`"]
+    for section in guide_document.sections():
+        if section.level > 1:
+            indent = "  " * (section.level - 1)
+            lines.append(f"{indent}{section.anchor:<{42 - len(indent)}} {section.title}")
+    return lines
+
+
 _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, _Printer], Coroutine[Any, Any, int]]]] = {
     "login": _cmd_login,
     "status": _cmd_status,
@@ -469,6 +504,7 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, _Printer], Coroutine[An
     "demo": _cmd_demo,
     "install-provider": _cmd_install,
     "uninstall-provider": _cmd_uninstall,
+    "guide": _cmd_guide,
 }
 
 

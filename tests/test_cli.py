@@ -109,7 +109,7 @@ async def test_wrong_password_exit_code(
     )
     assert code == 3
     assert 'Amazon said: "Your password is incorrect"' in out
-    assert "troubleshooting.md#email-password-and-marketplace" in out
+    assert "How to fix it: music-assistant-alexa guide email-password-and-marketplace" in out
     assert "not the password" not in out
 
 
@@ -282,13 +282,13 @@ async def test_doctor_green_after_login_then_names_the_problem(
     drift = [line for line in out.splitlines() if "clock" in line.lower()]
     assert drift
     assert drift[0].startswith("✗")
-    assert drift[0].endswith("troubleshooting.md#clock-drift")
+    assert drift[0].endswith("music-assistant-alexa guide clock-drift")
 
     live_simulator.clock_skew = 0
     live_simulator.revoke_refresh_tokens(TEST_EMAIL)
     code, out = await run_cli(*cli_args(live_simulator, store, "doctor"), clock=clock)
     assert code == 3
-    revoked = [line for line in out.splitlines() if line.endswith("#reauthentication-loop")]
+    revoked = [line for line in out.splitlines() if line.endswith(" guide reauthentication-loop")]
     assert revoked, out
     assert revoked[0].startswith("✗")
     assert_no_secrets(out)

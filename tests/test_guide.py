@@ -19,7 +19,17 @@ import pytest
 from music_assistant_alexa.auth.errors import AlexaAuthError
 from music_assistant_alexa.auth.totp import KEY_LENGTH, KeyProblem, normalise_key, parse_totp_key
 from music_assistant_alexa.diagnostics import CheckKey
-from music_assistant_alexa.guide import GUIDE_URL, GuideSlug, guide_link
+from music_assistant_alexa.guide import (
+    GUIDE_COMMAND,
+    GUIDE_ROUTE,
+    PUBLIC_GUIDE_URL,
+    GuideSlug,
+    command_link,
+    guide_link,
+    public_link,
+    web_linker,
+)
+from music_assistant_alexa.ma.constants import DOMAIN
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 GUIDE: Final = ROOT / "docs" / "troubleshooting.md"
@@ -134,10 +144,33 @@ def test_internal_links_resolve(guide: str) -> None:
     assert targets - anchors(guide) - heading_slugs(guide) == set()
 
 
-def test_guide_link_points_at_this_file() -> None:
-    """The links printed by the product end in the guide's path and the slug."""
-    assert GUIDE_URL.endswith("docs/troubleshooting.md")
-    assert guide_link(GuideSlug.CLOCK_DRIFT) == f"{GUIDE_URL}#clock-drift"
+def test_default_link_is_the_public_guide_or_the_command() -> None:
+    """Without a public home the default link names the terminal command that prints it."""
+    if PUBLIC_GUIDE_URL:
+        assert guide_link(GuideSlug.CLOCK_DRIFT) == f"{PUBLIC_GUIDE_URL}#clock-drift"
+    else:
+        assert public_link(GuideSlug.CLOCK_DRIFT) is None
+        assert guide_link(GuideSlug.CLOCK_DRIFT) == "music-assistant-alexa guide clock-drift"
+    assert command_link(GuideSlug.CAPTCHA) == f"{GUIDE_COMMAND} captcha-issues"
+
+
+def test_web_links_lead_to_the_route_on_music_assistant() -> None:
+    """The adapter's links are absolute (MA's frontend opens no others) and end in the slug."""
+    assert f"/{DOMAIN}/guide" == GUIDE_ROUTE
+    link = web_linker("http://192.0.2.10:8095/")
+    assert link(GuideSlug.CAPTCHA) == "http://192.0.2.10:8095/alexa_auth/guide#captcha-issues"
+
+
+def test_errors_carry_the_slug_and_the_presenter_renders_the_link() -> None:
+    """user_text() uses the default link, or the one the place where it is shown passes."""
+    err = AlexaAuthError("Something failed.", amazon_text="Try later")
+    assert err.guide_url == guide_link(err.guide_slug)
+    assert err.user_text().endswith(f"How to fix it: {guide_link(err.guide_slug)}")
+    web = web_linker("http://192.0.2.10:8095")
+    assert err.user_text(web) == (
+        'Something failed. Amazon said: "Try later". How to fix it: '
+        "http://192.0.2.10:8095/alexa_auth/guide#complete-re-authentication"
+    )
 
 
 def test_no_invalid_example_key(guide: str) -> None:

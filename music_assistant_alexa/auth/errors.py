@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from music_assistant_alexa.guide import GuideSlug, guide_link
+
+if TYPE_CHECKING:
+    from music_assistant_alexa.guide import GuideLinker
 
 
 class ErrorCategory(StrEnum):
@@ -53,15 +56,25 @@ class AlexaAuthError(Exception):
 
     @property
     def guide_url(self) -> str:
-        """Return the link to the guide section that fixes this error."""
+        """
+        Return the default link to the guide section that fixes this error.
+
+        See :func:`~music_assistant_alexa.guide.guide_link`; a presenter that knows its place
+        renders :attr:`guide_slug` with its own linker instead.
+        """
         return guide_link(self.guide_slug)
 
-    def user_text(self) -> str:
-        """Return the message, Amazon's text and the guide link, as one paragraph."""
+    def user_text(self, link: GuideLinker = guide_link) -> str:
+        """
+        Return the message, Amazon's text and the guide link, as one paragraph.
+
+        :param link: Renders the guide link for the place the text is shown (default:
+            :func:`~music_assistant_alexa.guide.guide_link`).
+        """
         parts = [self.message]
         if self.amazon_text:
             parts.append(f'Amazon said: "{self.amazon_text}".')
-        parts.append(f"How to fix it: {self.guide_url}")
+        parts.append(f"How to fix it: {link(self.guide_slug)}")
         return " ".join(parts)
 
     def __str__(self) -> str:

@@ -326,7 +326,10 @@ class RefreshScheduler:
 
     def _stop_for_user(self, err: AlexaAuthError) -> None:
         self.stopped_for_user = True
-        _LOGGER.warning("Automatic cookie refresh stopped: %s (%s)", err.code, err.guide_url)
+        # The slug, not a link: a log line is read where no link of ours may work.
+        _LOGGER.warning(
+            "Automatic cookie refresh stopped: %s (guide section %s)", err.code, err.guide_slug
+        )
         if not self._user_notified and self._on_needs_user is not None:
             self._user_notified = True
             on_needs_user = self._on_needs_user
