@@ -118,8 +118,6 @@ class CookieProbe:
         self._pace = pace
         self._timeout = timeout
         self._clients: dict[str, AmazonHttp] = {}
-        #: Requests sent, for tests and diagnostics.
-        self.requests = 0
 
     def __repr__(self) -> str:
         """Return a representation without cookies."""
@@ -149,11 +147,9 @@ class CookieProbe:
         :param username: The account the file is for (its name says so).
         """
         offline = offline_verdict(contents, self._clock.time())
-        if offline is not CookieVerdict.NOT_ASKED or contents is None:
+        market = contents.marketplace() if contents is not None else None
+        if offline is not CookieVerdict.NOT_ASKED or contents is None or market is None:
             return offline
-        market = contents.marketplace()
-        if market is None:  # pragma: no cover - offline_verdict said NO_SIGN_IN already
-            return CookieVerdict.NO_SIGN_IN
         return await self.ask(contents.sent_to(f"alexa.{market.domain}"), market, username)
 
     async def ask(
@@ -183,7 +179,6 @@ class CookieProbe:
         hosts = client.hosts
         origin = f"https://{hosts.alexa}"
         url = hosts.url(hosts.alexa, USERS_ME_PATH, {"platform": "ios", "version": APP_VERSION})
-        self.requests += 1
         try:
             resp = await client.request(
                 "GET",

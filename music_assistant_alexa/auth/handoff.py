@@ -13,7 +13,7 @@ session into that file:
 - **Verified before it replaces anything.** The new file is written next to the old one (0600
   in a 0700 folder, fsynced), read back the way the readers read it, and its cookies must make
   ``GET /api/users/me`` on the marketplace's Alexa host answer with the configured e-mail. Only
-  then does the old file move to ``<name>.bak`` and the new one take its place (one rename).
+  then is the old file copied to ``<name>.bak`` and the new one renamed into its place.
   A failed verification leaves the old file exactly as it was.
 - **Never fight the user.** ``<name>.handoff.json`` beside the file remembers the hashes of the
   files we wrote. A file with another hash was written by someone else, normally the alexa
@@ -481,7 +481,7 @@ class AlexaHandoff:
             raise HandoffStorageError(msg)
         try:
             contents = read_cookie_file(on_disk)
-        except CookieFileError as err:  # pragma: no cover - our own encoder's output
+        except CookieFileError as err:
             msg = "The new session file is unreadable; nothing was replaced."
             raise HandoffStorageError(msg) from err
         alexa_host = f"alexa.{source.marketplace.domain}"
