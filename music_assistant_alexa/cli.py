@@ -124,6 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
     uninstall.add_argument("--ma-path", type=Path, default=None)
     guide = sub.add_parser("guide", help="list the troubleshooting guide's sections, or print one")
     guide.add_argument("section", nargs="?", help="the section to print (its slug)")
+    handoff = sub.add_parser(
+        "handoff", help="write the session into the file Music Assistant's Alexa players use"
+    )
+    handoff.add_argument(
+        "--ma-data",
+        type=Path,
+        required=True,
+        help="Music Assistant's data folder (/data in Docker)",
+    )
+    handoff.add_argument(
+        "--username", required=True, help="the e-mail address in the alexa provider's settings"
+    )
+    handoff.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a file the alexa provider's own sign-in wrote, even while it still works",
+    )
     return parser
 
 
@@ -493,6 +510,55 @@ def _guide_sections() -> list[str]:
     return lines
 
 
+async def _cmd_handoff(args: argparse.Namespace, out: _Printer) -> int:
+    from music_assistant_alexa.auth.handoff import (  # noqa: PLC0415 - only this command needs it
+        AlexaHandoff,
+        FileAction,
+        HandoffOutcome,
+        HandoffSource,
+    )
+
+    if not args.ma_data.is_dir():
+        msg = (
+            f"{args.ma_data} is not a folder: give Music Assistant's data folder (/data in Docker)."
+        )
+        raise UsageError(msg)
+
+    async with _session(args.endpoint) as session:
+        manager = _manager(args, session)
+        handoff = AlexaHandoff.for_manager(
+            manager, session=session, ma_data=args.ma_data, username=args.username, pace=args.pace
+        )
+        try:
+            if not await manager.restore(validate=True):
+                out("✗ Not signed in: run `music-assistant-alexa login` first.")
+                return EXIT_NEEDS_USER
+            report = await handoff.run(HandoffSource.from_manager(manager), force=args.force)
+        finally:
+            await handoff.close()
+            await manager.close()
+    result = report.result
+    if result.outcome is HandoffOutcome.KEPT_USER_FILE:
+        out(
+            "⚠ Kept the file the alexa provider's own sign-in wrote: Amazon still accepts it "
+            "(--force replaces it)."
+        )
+    else:
+        out(f"✓ Handed the session to Music Assistant's Alexa players ({result.outcome}).")
+        if result.backup is not None:
+            out(f"  Previous file kept as {result.backup}")
+    for found in report.files:
+        if found.action is FileAction.REPLACED:
+            out(f"  Replaced {found.label} ({found.verdict}); previous kept as {found.backup}")
+        elif found.action is FileAction.REPORTED:
+            out(
+                f"  ⚠ {found.label} belongs to another account and is {found.verdict}: sign in "
+                "again in that alexa provider; the file was left as it is."
+            )
+    out(str(result.path))
+    return EXIT_OK
+
+
 _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, _Printer], Coroutine[Any, Any, int]]]] = {
     "login": _cmd_login,
     "status": _cmd_status,
@@ -505,6 +571,7 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, _Printer], Coroutine[An
     "install-provider": _cmd_install,
     "uninstall-provider": _cmd_uninstall,
     "guide": _cmd_guide,
+    "handoff": _cmd_handoff,
 }
 
 

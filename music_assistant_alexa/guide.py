@@ -55,6 +55,7 @@ class GuideSlug(StrEnum):
     UNEXPECTED_PAGE = "unexpected-amazon-page"
     SESSION_STORAGE = "session-storage"
     COMPLETE_REAUTH = "complete-re-authentication"
+    ALEXA_PLAYERS = "alexa-players"
 
 
 def command_link(slug: str) -> str:

@@ -123,6 +123,26 @@ SAFE_REPR_FIELDS: Final = frozenset(
         # diagnostics
         "key",
         "message",
+        # hand-off to the alexa provider (paths, usernames and hashes are hidden)
+        "format",
+        "expires_at",
+        "action",
+        "fed",
+        "modified_at",
+        "ownership",
+        "same_account",
+        "verdict",
+        "exists",
+        "folder_exists",
+        "readable",
+        "last_written",  # a WrittenFile, itself checked here
+        "mode_problems",
+        "others",  # FoundFiles, themselves checked here
+        "files",  # WrittenFiles or FoundFiles, themselves checked here
+        "result",  # a HandoffResult, itself checked here
+        "outcome",
+        "previous",
+        "written_at",
     }
 )
 

@@ -30,6 +30,7 @@ from .signin import SignInFlow
 from .tokens import TokenService
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
     from .context import Handler
@@ -65,6 +66,9 @@ class AmazonSimulator:
         :attr:`clock_skew`). Defaults to :func:`time.time`.
     :param host: Address to bind.
     :param port: Port to bind; 0 picks a free one (see :attr:`port` after :meth:`start`).
+    :param ssl_context: Serve https with this server context (a certificate for Amazon's host
+        names, e.g. from a local test CA), for clients that insist on https; plain http when
+        ``None``.
     """
 
     def __init__(
@@ -72,6 +76,8 @@ class AmazonSimulator:
         clock: Callable[[], float] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """
         Prepare an unstarted simulator with no accounts.
@@ -79,10 +85,12 @@ class AmazonSimulator:
         :param clock: Epoch-seconds clock; :func:`time.time` when ``None``.
         :param host: Address to bind.
         :param port: Port to bind (0 = any free port).
+        :param ssl_context: Server TLS context for https, or ``None`` for plain http.
         """
         self._clock: Callable[[], float] = clock or time.time
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.scenario = Scenario()
         self.accounts: dict[str, SimAccount] = {}
         self.request_log: list[RequestRecord] = []
@@ -103,10 +111,11 @@ class AmazonSimulator:
         """
         Return the URL the simulator listens on, e.g. ``http://127.0.0.1:39157``.
 
-        :return: The base URL without trailing slash.
+        :return: The base URL without trailing slash (``https`` with a TLS context).
         """
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
         """Bind and start serving; sets :attr:`port` to the bound port."""
@@ -117,7 +126,7 @@ class AmazonSimulator:
         app.on_response_prepare.append(self._stamp_date)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
         try:
             await site.start()
         except OSError:

@@ -1,0 +1,320 @@
+"""
+The alexa provider's folder on disk: file names, and writes that never leave half a file.
+
+Music Assistant's built-in ``alexa`` provider keeps one file per account in ``<MA data>/.alexa``,
+named ``alexa_media.<username>.pickle`` after the username in its settings (alexapy's own
+``.cookies`` layout may sit there too). Our writes follow the session store's rules: a private
+temporary file (0600 from its first byte, in a folder tightened to 0700), fsync, one rename,
+fsync of the folder. When this runs as root for a Music Assistant that does not (the command
+line, a container), new files and folders take the owner of the folder they are created in, so
+Music Assistant can still read them.
+
+File names hold the account's e-mail address: anything meant for diagnostics goes through
+:func:`masked_name`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+import time
+from typing import TYPE_CHECKING, Final
+
+from .handoff_errors import HandoffInputError, HandoffStorageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+HANDOFF_FOLDER: Final = ".alexa"
+FILE_PREFIX: Final = "alexa_media."
+PICKLE_SUFFIX: Final = ".pickle"
+COOKIES_SUFFIX: Final = ".cookies"
+SESSION_SUFFIXES: Final = (PICKLE_SUFFIX, COOKIES_SUFFIX)
+BACKUP_SUFFIX: Final = ".bak"
+#: Our record of the files we wrote, beside each file (see :mod:`.handoff_record`).
+RECORD_SUFFIX: Final = ".handoff.json"
+FOLDER_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+#: A temporary file this old belongs to a write that will never finish.
+STALE_TEMPORARY_AGE: Final = 60.0
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def validate_username(username: str) -> str:
+    """
+    Return the alexa provider's username, refused when it cannot name a file.
+
+    :param username: The e-mail address (or phone number) in the alexa provider's settings.
+    :raises HandoffInputError: It is empty or would leave the folder.
+    """
+    value = username.strip()
+    if not value:
+        msg = "Enter the e-mail address of the Alexa provider's account."
+        raise HandoffInputError(msg)
+    if "/" in value or "\\" in value or "\0" in value or value in (".", ".."):
+        msg = "The username cannot contain slashes; enter the account's e-mail address."
+        raise HandoffInputError(msg)
+    return value
+
+
+def handoff_folder(ma_data: Path) -> Path:
+    """
+    Return the folder the alexa provider keeps its session files in.
+
+    :param ma_data: Music Assistant's data folder (``mass.storage_path``, ``/data`` in Docker).
+    """
+    return ma_data / HANDOFF_FOLDER
+
+
+def handoff_file(ma_data: Path, username: str, suffix: str = PICKLE_SUFFIX) -> Path:
+    """
+    Return the file the alexa provider restores a username's session from.
+
+    :param ma_data: Music Assistant's data folder.
+    :param username: The alexa provider's username, exactly as configured.
+    :param suffix: ``.pickle`` (what Music Assistant reads) or ``.cookies`` (alexapy's own).
+    """
+    return handoff_folder(ma_data) / f"{FILE_PREFIX}{validate_username(username)}{suffix}"
+
+
+def username_of(path: Path) -> str | None:
+    """
+    Return the username a session file is named after, or None for any other file.
+
+    :param path: A file in the folder.
+    """
+    name = path.name
+    for suffix in SESSION_SUFFIXES:
+        if name.startswith(FILE_PREFIX) and name.endswith(suffix):
+            return name[len(FILE_PREFIX) : -len(suffix)] or None
+    return None
+
+
+def same_username(first: str, second: str) -> bool:
+    """
+    Return whether two usernames name the same account (Amazon ignores the case).
+
+    :param first: A username.
+    :param second: Another username.
+    """
+    return first.strip().casefold() == second.strip().casefold()
+
+
+def mask_username(username: str) -> str:
+    """
+    Return a username that diagnostics may show ("h***@example.com").
+
+    :param username: E-mail address or phone number.
+    """
+    name, at, domain = username.partition("@")
+    if at:
+        return f"{name[:1]}***@{domain}"
+    return f"{username[:2]}***"
+
+
+def masked_name(path: Path) -> str:
+    """
+    Return a session file's name inside Music Assistant's data folder, the username masked.
+
+    :param path: A file in the folder, e.g. ``/data/.alexa/alexa_media.h@x.com.pickle``.
+    """
+    name = path.name
+    # Backups and our records are named after the session file they belong to.
+    base = name.removesuffix(BACKUP_SUFFIX).removesuffix(RECORD_SUFFIX)
+    username = username_of(path.with_name(base))
+    if username is not None:
+        name = name.replace(username, mask_username(username), 1)
+    return f"{HANDOFF_FOLDER}/{name}"
+
+
+def backup_file(path: Path) -> Path:
+    """
+    Return where the file a write replaced is kept (one backup, the latest).
+
+    :param path: A session file.
+    """
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_optional(path: Path) -> bytes | None:
+    """
+    Return a file's bytes, or None when there is no such file.
+
+    :param path: The file.
+    :raises HandoffStorageError: It exists but cannot be read.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        msg = f"Cannot read {masked_name(path)} ({err.strerror or type(err).__name__})."
+        raise HandoffStorageError(msg) from err
+
+
+def modified_at(path: Path) -> float | None:
+    """
+    Return a file's modification time, or None when it cannot be seen.
+
+    :param path: The file.
+    """
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def mode_problems(folder: Path, path: Path) -> tuple[tuple[str, int], ...]:
+    """
+    Return ("folder" or "file", mode) for the folder and file when more open than 0700 / 0600.
+
+    :param folder: The alexa provider's folder.
+    :param path: The session file.
+    """
+    problems: list[tuple[str, int]] = []
+    for label, target, wanted in (("folder", folder, FOLDER_MODE), ("file", path, FILE_MODE)):
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(target.stat().st_mode)
+            if mode & ~wanted:
+                problems.append((label, mode))
+    return tuple(problems)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def write_temporary(path: Path, payload: bytes) -> Path:
+    """
+    Write ``payload`` into a private, fsynced temporary file next to ``path``.
+
+    :param path: The file the payload is meant for.
+    :param payload: The whole content.
+    :returns: The temporary file (hidden, and never named like a session file).
+    :raises HandoffStorageError: It could not be written (nothing is left behind).
+    """
+    folder = path.parent
+    _ensure_folder(folder)
+    _remove_stale_temporaries(path)
+    tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)  # whatever the umask
+            owner = _owner_for(folder)
+            if owner is not None:
+                os.fchown(fd, *owner)
+            with os.fdopen(fd, "wb", closefd=False) as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            os.close(fd)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise HandoffStorageError(_write_failure(path, err)) from err
+    return tmp
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """
+    Replace a file so that readers see either the old or the new version.
+
+    :param path: The file.
+    :param payload: The whole new content.
+    :raises HandoffStorageError: It could not be written; the previous version is intact.
+    """
+    tmp = write_temporary(path, payload)
+    try:
+        tmp.replace(path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise HandoffStorageError(_write_failure(path, err)) from err
+    _fsync_folder(path.parent)
+
+
+def backup_and_replace(path: Path, tmp: Path, previous: bytes | None) -> bool:
+    """
+    Keep the current file as its backup (a private copy), then move ``tmp`` over it.
+
+    :param path: The session file.
+    :param tmp: The verified new file, from :func:`write_temporary`.
+    :param previous: The content the decision to replace was made on (None: no file).
+    :returns: False, changing nothing, when the file no longer holds ``previous`` (someone
+        signed in through the alexa provider's dialog meanwhile).
+    :raises HandoffStorageError: The backup or the rename failed; the file is unchanged.
+    """
+    current = read_optional(path)
+    if current != previous:
+        return False
+    if current is not None:
+        write_atomically(backup_file(path), current)
+    try:
+        tmp.replace(path)
+    except OSError as err:
+        raise HandoffStorageError(_write_failure(path, err)) from err
+    _fsync_folder(path.parent)
+    return True
+
+
+def _ensure_folder(folder: Path) -> None:
+    if not folder.parent.is_dir():
+        # Never guess: a mistyped data folder must not grow a session file somewhere else.
+        msg = "Music Assistant's data folder does not exist; give the folder it stores data in."
+        raise HandoffInputError(msg)
+    try:
+        if not folder.is_dir():
+            folder.mkdir(mode=FOLDER_MODE)
+            owner = _owner_for(folder.parent)
+            if owner is not None:
+                os.chown(folder, *owner)
+        if stat.S_IMODE(folder.stat().st_mode) != FOLDER_MODE:
+            folder.chmod(FOLDER_MODE)
+    except OSError as err:
+        raise HandoffStorageError(_write_failure(folder, err)) from err
+
+
+def _owner_for(folder: Path) -> tuple[int, int] | None:
+    """Return the uid/gid for new files when running as root: the folder's owner's."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    info = folder.stat()
+    return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    cutoff = time.time() - STALE_TEMPORARY_AGE
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename is durable only once the folder entry is on disk.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_failure(path: Path, err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "the folder is read-only or not ours"
+    else:
+        reason = err.strerror or type(err).__name__
+    where = masked_name(path) if path.name != HANDOFF_FOLDER else HANDOFF_FOLDER
+    return f"Could not write {where}: {reason}. The previous file is unchanged."

@@ -1,0 +1,227 @@
+"""
+Health checks of the hand-off to Music Assistant's Alexa players.
+
+``alexa_handoff`` looks at the file the alexa provider instance restores its session from:
+which file it is, how old, in which layout, whether it is the one this provider wrote last and
+holds the session's current cookies, or who else wrote it. ``alexa_cookie_files`` looks at the
+other session files in the same folder (other accounts, other spellings, alexapy's own
+``.cookies``) and names the stale ones. Both read the disk only (nothing is sent to Amazon);
+file names are shown with the e-mail address masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Final
+
+from music_assistant_alexa.auth.cookie_files import CookieFileFormat
+from music_assistant_alexa.auth.cookie_probe import CookieVerdict
+from music_assistant_alexa.auth.handoff_disk import masked_name
+from music_assistant_alexa.auth.handoff_record import Ownership
+from music_assistant_alexa.guide import GuideSlug
+
+from .checks import CheckStatus, HealthCheck, format_time
+
+if TYPE_CHECKING:
+    from music_assistant_alexa.auth.handoff import AlexaHandoff, FoundFile, HandoffInspection
+
+HANDOFF_CHECK_KEY: Final = "alexa_handoff"
+COOKIE_FILES_CHECK_KEY: Final = "alexa_cookie_files"
+DAY: Final = 86_400.0
+#: Amazon stops accepting website cookies this many days after issuing them.
+COOKIE_LIFETIME_DAYS: Final = 14.0
+_FORMAT_TEXT: Final = {
+    CookieFileFormat.AIOHTTP_PICKLE: "aiohttp pickle, readable by every alexapy",
+    CookieFileFormat.AIOHTTP_JSON: "aiohttp 3.14 JSON, unreadable by alexapy 1.29.23 and older",
+    CookieFileFormat.ALEXAPY_JSON: "alexapy .cookies JSON",
+}
+_VERDICT_TEXT: Final = {
+    CookieVerdict.EXPIRED: "its sign-in cookie has expired",
+    CookieVerdict.REJECTED: "Amazon no longer accepts its cookies",
+    CookieVerdict.WRONG_ACCOUNT: "its cookies belong to another account",
+    CookieVerdict.NO_SIGN_IN: "it holds no Amazon sign-in cookies",
+    CookieVerdict.UNREADABLE: "it cannot be read",
+}
+
+
+def _check(status: CheckStatus, message: str, slug: GuideSlug | None = None) -> HealthCheck:
+    return HealthCheck(HANDOFF_CHECK_KEY, status, message, slug)
+
+
+def _days(seconds: float) -> str:
+    days = max(0.0, seconds) / DAY
+    return f"{days:.1f} days"
+
+
+def handoff_check(
+    inspection: HandoffInspection, *, session_cookie_timestamp: float | None, now: float
+) -> HealthCheck:
+    """
+    Return the health of the file the alexa provider instance restores its session from.
+
+    :param inspection: The file as it is on disk (see :meth:`AlexaHandoff.inspect`).
+    :param session_cookie_timestamp: When Amazon issued the session's current cookies, if any.
+    :param now: Epoch seconds.
+    """
+    check = _content_check(inspection, session_cookie_timestamp=session_cookie_timestamp, now=now)
+    if not inspection.mode_problems:
+        return check
+    listed = ", ".join(f"the {label} is {mode:04o}" for label, mode in inspection.mode_problems)
+    exposure = (
+        f"The cookies are readable by others: {listed} (should be 0700 for the folder, 0600 "
+        "for the file)."
+    )
+    if inspection.ownership in (Ownership.OURS, Ownership.OURS_EARLIER):
+        # Our own file, opened up after we wrote it: that is ours to fix, and urgent.
+        return _check(CheckStatus.ERROR, f"{check.message} {exposure}", GuideSlug.ALEXA_PLAYERS)
+    # The alexa provider's own file (its dialog writes 0644 on aiohttp 3.13) or its folder
+    # (0755): worth knowing, and fixed by our next write.
+    status = CheckStatus.ERROR if check.status is CheckStatus.ERROR else CheckStatus.WARNING
+    return _check(status, f"{check.message} {exposure}", GuideSlug.ALEXA_PLAYERS)
+
+
+def _content_check(
+    inspection: HandoffInspection, *, session_cookie_timestamp: float | None, now: float
+) -> HealthCheck:
+    slug = GuideSlug.ALEXA_PLAYERS
+    name = masked_name(inspection.path)
+    if not inspection.exists:
+        return _check(
+            CheckStatus.WARNING,
+            f"Music Assistant's Alexa players have no session file yet ({name}); it is written "
+            "after the next sign-in or refresh.",
+            slug,
+        )
+    age = _days(now - (inspection.modified_at or now))
+    if not inspection.readable or inspection.format is None:
+        return _check(
+            CheckStatus.ERROR,
+            f"{name} ({age} old) is not a cookie file the Alexa players can restore from; it "
+            "is replaced at the next sign-in or refresh.",
+            slug,
+        )
+    layout = _FORMAT_TEXT[inspection.format]
+    if inspection.ownership is Ownership.FOREIGN:
+        return _foreign_check(inspection, name=name, age=age, layout=layout)
+    return _our_check(
+        inspection,
+        name=name,
+        layout=layout,
+        session_cookie_timestamp=session_cookie_timestamp,
+        now=now,
+    )
+
+
+def _our_check(
+    inspection: HandoffInspection,
+    *,
+    name: str,
+    layout: str,
+    session_cookie_timestamp: float | None,
+    now: float,
+) -> HealthCheck:
+    slug = GuideSlug.ALEXA_PLAYERS
+    written = inspection.last_written
+    cookie_time = written.cookie_timestamp if written is not None else None
+    if cookie_time is not None and now - cookie_time >= COOKIE_LIFETIME_DAYS * DAY:
+        return _check(
+            CheckStatus.ERROR,
+            f"{name} holds cookies from {format_time(cookie_time)}, {_days(now - cookie_time)} "
+            "old: Amazon no longer accepts them, and the Alexa players cannot sign in.",
+            slug,
+        )
+    current = (
+        cookie_time is not None
+        and inspection.ownership is Ownership.OURS
+        and (session_cookie_timestamp is None or cookie_time >= session_cookie_timestamp)
+    )
+    if not current:
+        since = f" from {format_time(cookie_time)}" if cookie_time is not None else ""
+        return _check(
+            CheckStatus.WARNING,
+            f"{name} ({layout}) holds older cookies{since} than the session; it is rewritten at "
+            "the next refresh, and the Alexa players pick it up when they next start.",
+            slug,
+        )
+    written_at = written.written_at if written is not None else now
+    return _check(
+        CheckStatus.OK,
+        f"Music Assistant's Alexa players are fed: {name} ({layout}), written by this provider "
+        f"{_days(now - written_at)} ago with the session's current cookies.",
+    )
+
+
+def _foreign_check(
+    inspection: HandoffInspection, *, name: str, age: str, layout: str
+) -> HealthCheck:
+    slug = GuideSlug.ALEXA_PLAYERS
+    verdict = inspection.verdict
+    if verdict.stale:
+        return _check(
+            CheckStatus.ERROR,
+            f"{name} ({layout}, {age} old) was written by the alexa provider's own sign-in, and "
+            f"{_VERDICT_TEXT[verdict]}: it is replaced with this session at the next refresh.",
+            slug,
+        )
+    newer = ""
+    written = inspection.last_written
+    if written is not None and (inspection.modified_at or 0.0) > written.written_at:
+        newer = f", after this provider's last write ({format_time(written.written_at)})"
+    if inspection.format is CookieFileFormat.AIOHTTP_JSON:
+        return _check(
+            CheckStatus.WARNING,
+            f"{name} was written by the alexa provider's own sign-in{newer}, in {layout}: "
+            "Music Assistant 2.9.0 and 2.9.1 cannot restore it.",
+            slug,
+        )
+    return _check(
+        CheckStatus.OK,
+        f"{name} ({layout}, {age} old) was written by the alexa provider's own sign-in{newer}; "
+        "it is left alone while Amazon accepts it, and replaced with this session once it "
+        "goes stale.",
+    )
+
+
+def cookie_files_check(found: tuple[FoundFile, ...] | list[FoundFile]) -> HealthCheck:
+    """
+    Return the health of the other session files in the alexa provider's folder.
+
+    Other accounts' files are never changed: a stale one is only named, with the fix.
+
+    :param found: The files, with their verdicts (offline, or from :meth:`AlexaHandoff.scan`).
+    """
+    stale = [f for f in found if f.verdict.stale]
+    if not stale:
+        count = len(found)
+        message = (
+            "No other session files in the alexa provider's folder."
+            if count == 0
+            else f"{count} other session file(s) in the alexa provider's folder look usable."
+        )
+        return HealthCheck(COOKIE_FILES_CHECK_KEY, CheckStatus.OK, message)
+    listed = "; ".join(f"{f.label}: {_VERDICT_TEXT[f.verdict]}" for f in stale)
+    return HealthCheck(
+        COOKIE_FILES_CHECK_KEY,
+        CheckStatus.WARNING,
+        f"Stale session files in the alexa provider's folder ({listed}). Files of this account "
+        "are replaced at the next refresh; for another account, sign in again in its alexa "
+        "provider instance (its file is never changed from here).",
+        GuideSlug.ALEXA_PLAYERS,
+    )
+
+
+async def run_handoff_checks(
+    handoff: AlexaHandoff, *, session_cookie_timestamp: float | None
+) -> list[HealthCheck]:
+    """
+    Inspect the alexa provider's folder (disk only) and return both hand-off checks.
+
+    :param handoff: The account's hand-off.
+    :param session_cookie_timestamp: When Amazon issued the session's current cookies, if any.
+    """
+    inspection = await asyncio.to_thread(handoff.inspect)
+    now = handoff.clock.time()
+    return [
+        handoff_check(inspection, session_cookie_timestamp=session_cookie_timestamp, now=now),
+        cookie_files_check(inspection.others),
+    ]
