@@ -178,5 +178,5 @@ async def test_a_revoked_session_exits_3(
         clock=clock,
     )
     assert code == 3, out
-    assert "troubleshooting.md#" in out
+    assert "music-assistant-alexa guide " in out
     assert not (ma_data / ".alexa").exists()

@@ -29,7 +29,7 @@ from music_assistant_alexa.diagnostics.handoff import (
     HANDOFF_CHECK_KEY,
     run_handoff_checks,
 )
-from music_assistant_alexa.guide import GuideSlug
+from music_assistant_alexa.guide import GuideSlug, guide_link
 
 from .handoff_support import save_like_music_assistant
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, FakeClock
@@ -77,8 +77,7 @@ async def checks_of(handoff: AlexaHandoff, manager: AuthSessionManager) -> dict[
         assert TEST_EMAIL not in check.message
         if check.status is not CheckStatus.OK:
             assert check.guide_slug is GuideSlug.ALEXA_PLAYERS
-            assert check.guide_url is not None
-            assert check.guide_url.endswith("#alexa-players")
+            assert check.guide_url == guide_link(GuideSlug.ALEXA_PLAYERS)
     return {check.key: check for check in checks}
 
 
