@@ -211,10 +211,6 @@ class AmazonHttp:
         morsel = self.jar.filter_cookies(url).get(name)
         return morsel.value if morsel else None
 
-    def clear_cookies(self) -> None:
-        """Forget every cookie."""
-        self.jar.clear()
-
     # --- requests ------------------------------------------------------------------------------
 
     async def request(
