@@ -1,10 +1,11 @@
 """
 One instance's health as the user sees it: what blocks the session, an outage, and ``last_error``.
 
-:class:`ProviderHealth` holds the state the settings show and diagnostics report; each change
-moves :attr:`~ProviderHealth.version`, which is what the cached health section is keyed on. When
-the session needs the user it also sets the instance's ``last_error`` in MA, a moment later:
-MA's loader clears ``last_error`` when a load completes, so a notice set sooner would be wiped.
+:class:`ProviderHealth` holds the state the settings show (and a button's outcome) and the
+diagnostics report; each change moves :attr:`~ProviderHealth.version`, which is what the cached
+health section is keyed on. When the session needs the user it also sets the instance's
+``last_error`` in MA, a moment later: MA's loader clears ``last_error`` when a load completes,
+so a notice set sooner would be wiped.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class ProviderHealth:
         self.offline: AlexaAuthError | None = None
         #: ``last_error`` is set in MA by this instance.
         self.last_error_set = False
+        #: The outcome of the button just pressed on the options page (2.10+), shown once.
+        self.notices: list[Notice] = []
         #: Moves with every change (the health section is cached on it).
         self.version = 0
         self._timers: list[asyncio.TimerHandle] = []

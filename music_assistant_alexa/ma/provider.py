@@ -115,8 +115,6 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         self._sweep: asyncio.Task[None] | None = None
         self._loaded = False
         self._health_entries: tuple[tuple[Any, ...], list[ConfigEntry]] | None = None
-        #: The outcome of the button just pressed on the options page (2.10+).
-        self._notices: list[Notice] = []
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -290,7 +288,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
     async def get_config_entries(self) -> tuple[ConfigEntry, ...]:
         """Return the options page (2.10+): health, the live code, buttons, options."""
-        entries = notice_entries(self._notices)
+        entries = notice_entries(self.health.notices)
         entries.extend(await self.health_entries())
         stored_key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
         entries.extend(key_entries(stored_key, self.context.clock.time()))
@@ -304,11 +302,11 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
         :param action: The button's action id.
         """
-        self._notices = [await self.run_action(action)]
+        self.health.notices = [await self.run_action(action)]
         try:
             return await self.get_config_entries()
         finally:
-            self._notices = []
+            self.health.notices = []
 
     async def run_action(self, action: str) -> Notice:
         """
