@@ -19,7 +19,6 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import aiohttp
 
 from music_assistant_alexa import __version__
-from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock
+from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock, format_utc
 from music_assistant_alexa.auth.endpoints import (
     DEFAULT_MARKETPLACE,
     MARKETPLACES,
@@ -40,7 +39,7 @@ from music_assistant_alexa.auth.errors import (
     ErrorCategory,
 )
 from music_assistant_alexa.auth.http import DEFAULT_PACE
-from music_assistant_alexa.auth.refresh import DAY, DEFAULT_INTERVAL_DAYS, refresh_due_at
+from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
 from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
 from music_assistant_alexa.guide import command_link
@@ -587,7 +586,7 @@ def status_json(status: SessionStatus, *, now: float) -> dict[str, Any]:
     """
     data = asdict(status)
     data["cookie_age_days"] = _age_days(status.cookie_timestamp, now)
-    data["next_refresh_due"] = _next_refresh(status)
+    data["next_refresh_due"] = next_refresh_due(status.cookie_timestamp)
     return data
 
 
@@ -607,22 +606,11 @@ def _print_status(status: SessionStatus, out: _Printer, *, now: float) -> None:
         out(f"  Cookies: {age:.1f} days old")
     if status.last_refresh_at:
         result = "ok" if status.last_refresh_ok else f"failed ({status.last_refresh_error})"
-        out(f"  Last refresh: {_when(status.last_refresh_at)} ({result})")
-    due = _next_refresh(status)
+        out(f"  Last refresh: {format_utc(status.last_refresh_at)} ({result})")
+    due = next_refresh_due(status.cookie_timestamp)
     if due:
-        out(f"  Next refresh due: {_when(due)}")
+        out(f"  Next refresh due: {format_utc(due)}")
 
 
 def _age_days(timestamp: float | None, now: float) -> float | None:
     return None if timestamp is None else max(0.0, (now - timestamp) / DAY)
-
-
-def _next_refresh(status: SessionStatus) -> float | None:
-    if status.cookie_timestamp is None:
-        return None
-    # Without jitter: the refresh task spreads its own due time a little around this one.
-    return refresh_due_at(status.cookie_timestamp, DEFAULT_INTERVAL_DAYS)
-
-
-def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))

@@ -28,6 +28,7 @@ from music_assistant_alexa.diagnostics import (
     run_checks,
 )
 from music_assistant_alexa.diagnostics.checks import clock_check, cookie_age_check, slug_for_code
+from music_assistant_alexa.diagnostics.report import REDACTED
 from music_assistant_alexa.guide import GuideSlug, guide_link
 
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, FakeClock, make_manager
@@ -488,7 +489,7 @@ async def test_report_holds_no_secret(
         signed_in,
         checks,
         scheduler=scheduler,
-        extra={"host": "test", "api_token": TEST_PASSWORD, "nested": {"a": TEST_EMAIL}},
+        extra={"host": "test", "password": TEST_PASSWORD, "nested": {"email": TEST_EMAIL}},
     )
     text = json.dumps(report)
     secrets = _secrets_of(signed_in)
@@ -497,7 +498,11 @@ async def test_report_holds_no_secret(
     assert any(name.startswith("cookie ") for name in secrets)
     leaked = [name for name, value in secrets.items() if value in text]
     assert leaked == []
-    assert report["extra"] == {"host": "test"}
+    assert report["extra"] == {
+        "host": "test",
+        "password": REDACTED,
+        "nested": {"email": REDACTED},
+    }
     assert simulator.violations == []
 
 
@@ -509,7 +514,7 @@ async def test_report_contents(
     clock.advance(2 * DAY)
     checks = await run_checks(signed_in)
     report = await build_report(signed_in, checks)
-    assert report["report_version"] == 1
+    assert report["report_version"] == 2
     assert set(report["versions"]) >= {
         "music-assistant-alexa",
         "python",
@@ -522,7 +527,9 @@ async def test_report_contents(
     assert session["marketplace"] == "amazon.com"
     assert session["signed_in"] is True
     assert session["cookie_age_days"] == 2.0
-    assert session["clock_offset_seconds"] == 0.0
+    assert session["clock_offset"] == 0.0
+    assert session["account_label"] == REDACTED
+    assert session["registered_at"].endswith("+00:00")
     assert report["refresh"]["next_due"] is not None
     assert report["login"]["password_attempts_per_hour"] == 3
     assert [c["key"] for c in report["checks"]] == [c.key for c in checks]

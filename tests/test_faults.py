@@ -42,7 +42,7 @@ from music_assistant_alexa.auth.errors import (
     UnexpectedResponseError,
 )
 from music_assistant_alexa.auth.session import AuthSessionManager
-from music_assistant_alexa.auth.store import COOKIES_FILE, REGISTRATION_FILE, SECRET_FILES
+from music_assistant_alexa.auth.store import COOKIES_FILE, REGISTRATION_FILE
 
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager
 
@@ -234,7 +234,8 @@ def session_files(folder: Path) -> dict[str, bytes]:
 
     :param folder: The account's folder.
     """
-    return {name: (folder / name).read_bytes() for name in SECRET_FILES if (folder / name).exists()}
+    names = (REGISTRATION_FILE, COOKIES_FILE)
+    return {name: (folder / name).read_bytes() for name in names if (folder / name).exists()}
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -1,14 +1,16 @@
 """
-The clock the auth core reads and sleeps on.
+The clock the auth core reads and sleeps on, and how its moments are written for people.
 
 Everything time-based (TOTP windows, request pacing, refresh schedules, back-off) goes through a
-:class:`Clock`, so tests can run months of refreshes in milliseconds with a fake one.
+:class:`Clock`, so tests can run months of refreshes in milliseconds with a fake one. Moments are
+shown in UTC only, by :func:`format_utc` (messages) and :func:`iso_utc` (reports).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -45,3 +47,21 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+def format_utc(epoch: float) -> str:
+    """
+    Return a moment as short UTC text for messages ("2026-11-08 12:00 UTC").
+
+    :param epoch: Epoch seconds.
+    """
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+
+
+def iso_utc(epoch: float) -> str:
+    """
+    Return a moment as ISO 8601 UTC text for reports ("2026-11-08T12:00:00+00:00").
+
+    :param epoch: Epoch seconds.
+    """
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")

@@ -4,7 +4,10 @@ Errors of the auth core.
 One root, :class:`AlexaAuthError`, and a short tree under it. Every error carries a plain message
 for the user, Amazon's own text when Amazon showed one, and the guide section that fixes it. The
 category tells callers what to do: bad input is refused before anything is stored or sent, an
-error that needs the user stops all retrying, a temporary one is retried with back-off.
+error that needs the user stops all retrying, a temporary one is retried with back-off. The
+sign-in policy is written on the classes too (:attr:`~AlexaAuthError.starts_backoff`,
+:attr:`~AlexaAuthError.permanent_refusal`, :attr:`~AlexaAuthError.amazon_refusal`), and
+:func:`error_class` maps a recorded code back to its class.
 
 Messages are built from constants and non-secret values only: never pass a password, 2FA key,
 token, cookie or e-mail address into one.
@@ -12,11 +15,12 @@ token, cookie or e-mail address into one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from music_assistant_alexa.guide import GuideSlug, guide_link
+
+from .clock import format_utc
 
 if TYPE_CHECKING:
     from music_assistant_alexa.guide import GuideLinker
@@ -37,6 +41,15 @@ class AlexaAuthError(Exception):
     guide_slug: ClassVar[GuideSlug] = GuideSlug.COMPLETE_REAUTH
     #: Short, stable identifier for logs, events and diagnostics.
     code: ClassVar[str] = "auth_error"
+    #: A sign-in that ends in this error pauses the next ones (climbing the back-off ladder).
+    starts_backoff: ClassVar[bool] = False
+    #: Why such a pause exists, as a clause ("Amazon showed a captcha").
+    pause_reason: ClassVar[str] = "Amazon asked us to slow down"
+    #: Amazon answered the credentials themselves: automatic sign-ins do not resend the same ones
+    #: for a while (see ``permanent_refusal``). False where Amazon was never asked.
+    amazon_refusal: ClassVar[bool] = True
+    #: The same credentials always get this answer again: automatic sign-ins never resend them.
+    permanent_refusal: ClassVar[bool] = False
 
     def __init__(self, message: str, *, amazon_text: str | None = None) -> None:
         """
@@ -53,6 +66,11 @@ class AlexaAuthError(Exception):
     def needs_user(self) -> bool:
         """Return whether only the user can fix this (no automatic retry helps)."""
         return self.category is not ErrorCategory.TEMPORARY
+
+    @property
+    def refuses_credentials(self) -> bool:
+        """Return whether Amazon refused the sign-in with these credentials (remembered)."""
+        return self.category is ErrorCategory.NEEDS_USER and self.amazon_refusal
 
     @property
     def guide_url(self) -> str:
@@ -173,6 +191,7 @@ class InvalidCredentialsError(AlexaAuthError):
 
     guide_slug = GuideSlug.CREDENTIALS
     code = "invalid_password"
+    permanent_refusal = True
 
 
 class AccountNotFoundError(AlexaAuthError):
@@ -180,6 +199,7 @@ class AccountNotFoundError(AlexaAuthError):
 
     guide_slug = GuideSlug.CREDENTIALS
     code = "account_not_found"
+    permanent_refusal = True
 
 
 class OtpRejectedError(AlexaAuthError):
@@ -208,6 +228,8 @@ class CaptchaRequiredError(AlexaAuthError):
 
     guide_slug = GuideSlug.CAPTCHA
     code = "captcha_required"
+    starts_backoff = True
+    pause_reason = "Amazon showed a captcha"
 
     def __init__(
         self, message: str, *, amazon_text: str | None = None, captcha_url: str | None = None
@@ -235,6 +257,8 @@ class BotChallengeError(AlexaAuthError):
 
     guide_slug = GuideSlug.HEADLESS
     code = "bot_challenge"
+    starts_backoff = True
+    pause_reason = "Amazon showed a robot check"
 
 
 class AccountLockedError(AlexaAuthError):
@@ -242,6 +266,8 @@ class AccountLockedError(AlexaAuthError):
 
     guide_slug = GuideSlug.ACCOUNT_LOCKOUT
     code = "account_locked"
+    starts_backoff = True
+    pause_reason = "Amazon locked the sign-in"
 
 
 class UnknownPageError(AlexaAuthError):
@@ -256,6 +282,7 @@ class LoginBackoffError(AlexaAuthError):
 
     guide_slug = GuideSlug.ATTEMPT_LIMIT
     code = "login_paused"
+    amazon_refusal = False  # nothing was sent
 
     def __init__(self, why: str, *, not_before: float) -> None:
         """
@@ -273,7 +300,7 @@ class LoginBackoffError(AlexaAuthError):
     @property
     def not_before_text(self) -> str:
         """Return the time of the next allowed attempt, as UTC text."""
-        return datetime.fromtimestamp(self.not_before, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return format_utc(self.not_before)
 
 
 class SessionRevokedError(AlexaAuthError):
@@ -309,3 +336,19 @@ class StoreError(AlexaAuthError):
 
     guide_slug = GuideSlug.SESSION_STORAGE
     code = "store_error"
+    amazon_refusal = False  # our disk, not Amazon
+
+
+def error_class(code: str | None) -> type[AlexaAuthError] | None:
+    """
+    Return the error class of a recorded code (history, attempt record), if the code is known.
+
+    :param code: An :attr:`AlexaAuthError.code`.
+    """
+    pending = [AlexaAuthError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None

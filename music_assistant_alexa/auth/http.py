@@ -212,7 +212,7 @@ class AmazonHttp:
         return morsel.value if morsel else None
 
     def clear_cookies(self) -> None:
-        """Forget every cookie."""
+        """Forget every cookie (a probe of someone else's cookie file must leave none behind)."""
         self.jar.clear()
 
     # --- requests ------------------------------------------------------------------------------

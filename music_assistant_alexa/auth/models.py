@@ -8,13 +8,15 @@ record can be logged or shown in a traceback without leaking anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from mashumaro import DataClassDictMixin
 from mashumaro.config import BaseConfig
 
 #: Bump when a stored file's shape changes; older files are migrated or refused, never misread.
 SCHEMA_VERSION = 1
+#: The key of our device in ``registration.json`` (the name the guide and other libraries use).
+REGISTRATION_KEY: Final = "formerRegistrationData"
 
 
 class StoreModel(DataClassDictMixin):
@@ -67,7 +69,7 @@ class Registration(StoreModel):
 class RegistrationFile(StoreModel):
     """The whole ``registration.json``."""
 
-    former_registration_data: Registration = field(metadata={"alias": "formerRegistrationData"})
+    former_registration_data: Registration = field(metadata={"alias": REGISTRATION_KEY})
     schema_version: int = SCHEMA_VERSION
 
 
@@ -112,6 +114,18 @@ class AuthEvent(StoreModel):
 
 
 @dataclass(slots=True)
+class RefusedCredentials(StoreModel):
+    """The last credentials Amazon refused, so that automatic sign-ins do not resend them."""
+
+    #: Salted fingerprint of e-mail, password, 2FA key and marketplace (never the credentials).
+    fingerprint: str = field(repr=False)
+    #: The refusal's :attr:`~.errors.AlexaAuthError.code`.
+    error_code: str
+    #: Epoch seconds.
+    at: float
+
+
+@dataclass(slots=True)
 class AttemptState(StoreModel):
     """Sign-in attempts and the back-off that protects the account from a lockout."""
 
@@ -123,6 +137,10 @@ class AttemptState(StoreModel):
     backoff_step: int = 0
     #: Code of the obstacle that set the back-off.
     backoff_reason: str | None = None
+    #: The last refusal of a sign-in, cleared by a successful one.
+    refused: RefusedCredentials | None = field(default=None, repr=False)
+    #: Random salt of this store's credential fingerprints, made on first use.
+    fingerprint_salt: str = field(default="", repr=False)
 
 
 @dataclass(slots=True)

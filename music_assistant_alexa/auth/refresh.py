@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import AlexaAuthError, ErrorCategory, NotSignedInError, RateLimitedError
 
@@ -86,6 +86,29 @@ def refresh_due_at(
     """
     gap = interval_days * DAY + jitter_offset
     return cookie_timestamp + min(max(gap, MIN_GAP), MAX_GAP)
+
+
+def next_refresh_due(
+    cookie_timestamp: float | None, scheduler: RefreshScheduler | None = None
+) -> float | None:
+    """
+    Return when the next cookie refresh is due: the refresh task's plan, else the default one.
+
+    Without a task the default interval applies, without jitter (a task spreads its own due time
+    a little around it).
+
+    :param cookie_timestamp: When Amazon issued the stored cookies (None: no cookies).
+    :param scheduler: The account's refresh task, if one runs.
+    :returns: Epoch seconds, or None when nothing is scheduled (no cookies, or a task that
+        stopped until the user acts).
+    """
+    if scheduler is not None:
+        if scheduler.stopped_for_user:
+            return None
+        return scheduler.next_due if scheduler.next_due is not None else scheduler.due_at()
+    if cookie_timestamp is None:
+        return None
+    return refresh_due_at(cookie_timestamp, DEFAULT_INTERVAL_DAYS)
 
 
 def retry_delay(failures: int) -> float:
@@ -163,6 +186,18 @@ class RefreshScheduler:
     def running(self) -> bool:
         """Return whether the background task is alive."""
         return self._task is not None and not self._task.done()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the task's state for diagnostics (no secrets)."""
+        err = self.last_error
+        return {
+            "running": self.running,
+            "stopped_for_user": self.stopped_for_user,
+            "interval_days": self.interval_days,
+            "consecutive_failures": self.consecutive_failures,
+            "last_error_code": err.code if err is not None else None,
+            "next_due": self.next_due,
+        }
 
     def start(self) -> None:
         """
@@ -352,6 +387,7 @@ __all__ = [
     "MIN_INTERVAL_DAYS",
     "RETRY_DELAYS",
     "RefreshScheduler",
+    "next_refresh_due",
     "refresh_due_at",
     "retry_delay",
     "validate_interval",

@@ -6,16 +6,24 @@ the user's credentials (resumable at a captcha), ``restore`` after a restart wit
 ``refresh`` and ``ensure_valid`` for everyone who needs a working session (single flight: any
 number of concurrent callers share one refresh), ``reset`` for the complete re-authentication,
 and a ``status`` snapshot for diagnostics. It never imports Music Assistant.
+
+It also keeps the account safe from its callers: password submissions are counted, obstacles
+pause further sign-ins, and credentials Amazon refused are remembered (as a salted fingerprint in
+``state.json``) so that automatic sign-ins do not send them again; a sign-in the user asks for
+always goes out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from .clock import SYSTEM_CLOCK, Clock
+from .clock import SYSTEM_CLOCK, Clock, format_utc
 from .endpoints import DEFAULT_MARKETPLACE, AmazonHosts
 from .errors import (
     AlexaAuthError,
@@ -26,10 +34,11 @@ from .errors import (
     NotSignedInError,
     SessionExpiredError,
     SessionRevokedError,
+    error_class,
 )
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
 from .login import Credentials, SignInWalk
-from .models import AuthEvent, CookieFile, Registration, SessionState
+from .models import AuthEvent, CookieFile, RefusedCredentials, Registration, SessionState
 from .registration import (
     DeviceIdentity,
     Pkce,
@@ -63,7 +72,11 @@ ATTEMPT_WINDOW: Final = 3600.0
 BACKOFF_LADDER: Final = (60.0, 300.0, 900.0, 3600.0)
 #: How long a captcha waits for the user's answer.
 CAPTCHA_TTL: Final = 600.0
-_OBSTACLE_CODES: Final = frozenset({"captcha_required", "account_locked", "bot_challenge"})
+#: After a refusal that is not permanent, automatic sign-ins wait this long before sending the
+#: same credentials again.
+REFUSAL_QUIET: Final = 3600.0
+#: The back-off reason of a pause that the hourly password budget started.
+ATTEMPT_BUDGET: Final = "attempt_budget"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +109,8 @@ class _SignIn:
     credentials: Credentials = field(repr=False)
     device: DeviceIdentity = field(repr=False)
     pkce: Pkce = field(repr=False)
+    #: Salted fingerprint of the credentials, remembered if Amazon refuses them.
+    fingerprint: str = field(repr=False)
     expires_at: float = 0.0
 
 
@@ -243,13 +258,19 @@ class AuthSessionManager:
 
     # --- sign-in ---------------------------------------------------------------------------
 
-    async def login(self, email: str, password: str, totp_key: str | TotpKey) -> None:
+    async def login(
+        self, email: str, password: str, totp_key: str | TotpKey, *, automatic: bool = False
+    ) -> None:
         """
         Sign in with the user's credentials, register (or reuse) our device, store the session.
 
         :param email: Amazon e-mail address (or phone number).
         :param password: Amazon password.
         :param totp_key: The authenticator-app key (validated before anything is sent).
+        :param automatic: Nobody asked for this sign-in (a host's load or its retry): credentials
+            Amazon refused are not sent again: after a permanent refusal (wrong password, unknown
+            account) never until they change, after another one not within
+            :data:`REFUSAL_QUIET`. The refusal is raised again instead, with nothing sent.
         :raises InvalidTwoFactorKeyError: The key is malformed (nothing sent, nothing stored).
         :raises MissingCredentialsError: E-mail or password is empty.
         :raises CaptchaRequiredError: Answer the captcha with :meth:`answer_captcha`.
@@ -265,6 +286,9 @@ class AuthSessionManager:
             not_before = self._login_not_before(state, now)
             if not_before is not None:
                 raise _backoff_error(not_before, state.attempts.backoff_reason)
+            fingerprint = self._fingerprint(state, email, password, key)
+            if automatic:
+                _raise_if_refused(state, fingerprint, now)
             if self._registration is None:
                 self._registration = await self.store.read_registration()
             device = (
@@ -284,7 +308,8 @@ class AuthSessionManager:
                 before_password=self._spend_password_attempt,
             )
             await self._drop_pending()
-            await self._finish_walk(walk.run(), _SignIn(walk, http, credentials, device, pkce))
+            sign_in = _SignIn(walk, http, credentials, device, pkce, fingerprint)
+            await self._finish_walk(walk.run(), sign_in)
 
     async def answer_captcha(self, answer: str) -> None:
         """
@@ -327,17 +352,18 @@ class AuthSessionManager:
                 self._pending = sign_in
             else:
                 await http.close()
-            await self._fail("sign_in", err)
+            await self._fail("sign_in", err, fingerprint=sign_in.fingerprint)
             raise
         except AlexaAuthError as err:
             if http is not self._http:
                 await http.close()
-            await self._fail("sign_in", err)
+            await self._fail("sign_in", err, fingerprint=sign_in.fingerprint)
             raise
         state = await self.state()
         state.attempts.not_before = 0.0
         state.attempts.backoff_step = 0
         state.attempts.backoff_reason = None
+        state.attempts.refused = None
         if state.last_refresh_ok is False:
             # Fresh cookies from a sign-in supersede a failed refresh: stop reporting it.
             state.last_refresh_at = state.last_refresh_ok = state.last_refresh_error = None
@@ -413,10 +439,19 @@ class AuthSessionManager:
         attempts.password_submissions = _recent_attempts(state, now)
         if len(attempts.password_submissions) >= PASSWORD_ATTEMPTS_PER_HOUR:
             not_before = min(attempts.password_submissions) + ATTEMPT_WINDOW
-            raise _backoff_error(not_before, "attempt_budget")
+            raise _backoff_error(not_before, ATTEMPT_BUDGET)
         attempts.password_submissions.append(now)
         # Persist before sending: a crash or restart must not hand out fresh attempts.
         await self.store.write_state(state)
+
+    def _fingerprint(self, state: SessionState, email: str, password: str, key: TotpKey) -> str:
+        """Return the credentials' fingerprint, salted with this store's own random salt."""
+        attempts = state.attempts
+        if not attempts.fingerprint_salt:
+            attempts.fingerprint_salt = secrets.token_hex(16)
+        parts = (email.strip().lower(), password, key.secret, self.hosts.marketplace.domain)
+        salt = attempts.fingerprint_salt.encode()
+        return hmac.new(salt, "\0".join(parts).encode(), hashlib.sha256).hexdigest()
 
     def _login_not_before(self, state: SessionState, now: float) -> float | None:
         attempts = state.attempts
@@ -600,9 +635,11 @@ class AuthSessionManager:
 
     # --- events ----------------------------------------------------------------------------
 
-    async def _fail(self, kind: str, err: AlexaAuthError) -> None:
+    async def _fail(self, kind: str, err: AlexaAuthError, *, fingerprint: str = "") -> None:
         state = await self.state()
-        if err.code in _OBSTACLE_CODES:
+        if fingerprint and err.refuses_credentials:
+            state.attempts.refused = RefusedCredentials(fingerprint, err.code, self.clock.time())
+        if err.starts_backoff:
             step = min(state.attempts.backoff_step, len(BACKOFF_LADDER) - 1)
             state.attempts.not_before = self.clock.time() + BACKOFF_LADDER[step]
             state.attempts.backoff_step = min(step + 1, len(BACKOFF_LADDER) - 1)
@@ -644,13 +681,32 @@ class ResetResult:
 
 
 def _backoff_error(not_before: float, reason: str | None) -> LoginBackoffError:
-    why = {
-        "attempt_budget": "the password was already sent several times in the last hour",
-        "captcha_required": "Amazon showed a captcha",
-        "account_locked": "Amazon locked the sign-in",
-        "bot_challenge": "Amazon showed a robot check",
-    }.get(reason or "", "Amazon asked us to slow down")
+    if reason == ATTEMPT_BUDGET:
+        why = "the password was already sent several times in the last hour"
+    else:
+        why = (error_class(reason) or AlexaAuthError).pause_reason
     return LoginBackoffError(why, not_before=not_before)
+
+
+def _raise_if_refused(state: SessionState, fingerprint: str, now: float) -> None:
+    """Raise the refusal again when an automatic sign-in would resend refused credentials."""
+    refused = state.attempts.refused
+    if refused is None or not hmac.compare_digest(refused.fingerprint, fingerprint):
+        return
+    cls = error_class(refused.error_code) or AlexaAuthError
+    if cls.permanent_refusal:
+        until = "until they are changed"
+    elif now - refused.at < REFUSAL_QUIET:
+        until = f"before {format_utc(refused.at + REFUSAL_QUIET)}"
+    else:
+        return
+    _LOGGER.info("Not sending the credentials Amazon refused again (%s)", refused.error_code)
+    msg = (
+        f"Amazon refused these credentials at {format_utc(refused.at)} ({refused.error_code}); "
+        f"they are not sent again automatically {until}. Check them and sign in from the "
+        "settings."
+    )
+    raise cls(msg)
 
 
 def _recent_attempts(state: SessionState, now: float) -> list[float]:

@@ -7,6 +7,8 @@ and event history (nothing secret). The folder is 0700 and every file 0600, what
 Files are written atomically (temporary file, fsync, rename, fsync of the folder), so a crash or
 a full disk leaves the previous version intact. A file that cannot be read is moved aside (never
 silently overwritten) and reported, and the caller treats the account as "needs sign-in".
+Read-only callers (diagnostics, a clean-up that only needs the marketplace) use :meth:`peek`,
+which moves nothing. Nothing else reads or writes these files.
 
 Disk I/O runs in a worker thread: an fsync on a slow SD card must not stall Music Assistant's
 event loop.
@@ -24,6 +26,7 @@ import secrets
 import shutil
 import stat
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from mashumaro.exceptions import InvalidFieldValue, MissingField
@@ -43,13 +46,29 @@ FILE_MODE: Final = 0o600
 REGISTRATION_FILE: Final = "registration.json"
 COOKIES_FILE: Final = "cookies.json"
 STATE_FILE: Final = "state.json"
-SECRET_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE)
+#: Marks the copy of a file that could not be read: ``<name>.unreadable-<epoch>``.
+UNREADABLE_MARK: Final = ".unreadable-"
+#: Marks a backup of a whole folder: ``<folder>.backup-<UTC stamp>``.
+BACKUP_MARK: Final = ".backup-"
 #: A temporary file this old belongs to a save that will never finish.
 STALE_TEMPORARY_AGE: Final = 60.0
 
 _ModelT = TypeVar("_ModelT", bound="StoreModel")
 #: Store models whose serialiser has been compiled (in a worker thread).
 _COMPILED: set[type[StoreModel]] = set()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class StoreSnapshot:
+    """What a session folder holds, read without moving anything aside."""
+
+    registration: Registration | None
+    cookies: CookieFile | None
+    state: SessionState | None
+    #: Files that exist but cannot be read (left where they are).
+    unreadable: frozenset[str]
+    #: Names of the copies of unreadable files moved aside earlier.
+    set_aside: tuple[str, ...]
 
 
 class SessionStore:
@@ -86,26 +105,59 @@ class SessionStore:
         state = await asyncio.to_thread(self._read, STATE_FILE, SessionState)
         return state or SessionState()
 
-    def _read(self, name: str, model: type[_ModelT]) -> _ModelT | None:
-        path = self.folder / name
+    async def peek(self) -> StoreSnapshot:
+        """Return what the folder holds without changing anything (for read-only callers)."""
+        return await asyncio.to_thread(self._peek)
+
+    def _peek(self) -> StoreSnapshot:
+        unreadable: set[str] = set()
+
+        def load(name: str, model: type[_ModelT]) -> _ModelT | None:
+            try:
+                record, problem = self._load(name, model)
+            except OSError:
+                record, problem = None, "OSError"
+            if problem is not None:
+                unreadable.add(name)
+            return record
+
+        stored = load(REGISTRATION_FILE, RegistrationFile)
+        cookies = load(COOKIES_FILE, CookieFile)
+        state = load(STATE_FILE, SessionState)
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
+            set_aside = tuple(
+                sorted(p.name for p in self.folder.iterdir() if UNREADABLE_MARK in p.name)
+            )
+        except OSError:
+            set_aside = ()
+        registration = stored.former_registration_data if stored else None
+        return StoreSnapshot(registration, cookies, state, frozenset(unreadable), set_aside)
+
+    def _read(self, name: str, model: type[_ModelT]) -> _ModelT | None:
+        try:
+            record, problem = self._load(name, model)
         except OSError as err:
             msg = f"Cannot read {name} in the session folder ({err.strerror})."
             raise StoreError(msg) from err
+        if problem is not None:
+            self._quarantine(self.folder / name, reason=problem)
+        return record
+
+    def _load(self, name: str, model: type[_ModelT]) -> tuple[_ModelT | None, str | None]:
+        """Return a file's record, or None and why it cannot be read (None too when missing)."""
+        try:
+            raw = (self.folder / name).read_bytes()
+        except FileNotFoundError:
+            return None, None
         try:
             data: Any = json.loads(raw)
-            record = _parse(data, model)
+            return _parse(data, model), None
         except (ValueError, TypeError, KeyError, MissingField, InvalidFieldValue) as err:
-            self._quarantine(path, reason=type(err).__name__)
-            return None
-        return record
+            return None, type(err).__name__
 
     def _quarantine(self, path: Path, *, reason: str) -> None:
         """Move an unreadable file aside so nothing overwrites it, and remember where it went."""
-        target = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+        target = path.with_name(f"{path.name}{UNREADABLE_MARK}{int(time.time())}")
         try:
             path.replace(target)
         except OSError:
@@ -244,7 +296,7 @@ class SessionStore:
         # copytree would create it with the umask's mode and tighten it only at the end,
         # leaving the secrets readable by other users while the copy runs.
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-        base = f"{self.folder.name}.backup-{stamp}"
+        base = f"{self.folder.name}{BACKUP_MARK}{stamp}"
         target = self.folder.with_name(base)
         suffix = 1
         while True:

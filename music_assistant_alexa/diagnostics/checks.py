@@ -11,26 +11,25 @@ key, no token and no cookie value ever appears in one.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory
-from music_assistant_alexa.auth.refresh import DEFAULT_INTERVAL_DAYS, refresh_due_at
+from music_assistant_alexa.auth.clock import format_utc
+from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory, error_class
+from music_assistant_alexa.auth.models import REGISTRATION_KEY
+from music_assistant_alexa.auth.refresh import next_refresh_due
 from music_assistant_alexa.auth.session import PASSWORD_ATTEMPTS_PER_HOUR
-from music_assistant_alexa.auth.store import COOKIES_FILE, REGISTRATION_FILE
+from music_assistant_alexa.auth.store import REGISTRATION_FILE
 from music_assistant_alexa.auth.totp import KEY_LENGTH, parse_totp_key
 from music_assistant_alexa.guide import GuideSlug, guide_link
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from music_assistant_alexa.auth.models import SessionState
     from music_assistant_alexa.auth.refresh import RefreshScheduler
     from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
+    from music_assistant_alexa.auth.store import StoreSnapshot
 
 DAY: Final = 86_400.0
 #: Cookie age (days) from which a refresh is recommended, and from which it is urgent.
@@ -41,8 +40,6 @@ COOKIE_LIFETIME_DAYS: Final = 14.0
 #: Clock offset from Amazon (seconds) beyond which one-time codes are at risk, and fail.
 CLOCK_WARNING_SECONDS: Final = 15.0
 CLOCK_ERROR_SECONDS: Final = 30.0
-REGISTRATION_KEY: Final = "formerRegistrationData"
-_UNREADABLE_MARK: Final = ".unreadable-"
 
 
 class CheckStatus(StrEnum):
@@ -85,6 +82,17 @@ class HealthCheck:
         """Return the link to the guide section that fixes a problem, if there is one."""
         return guide_link(self.guide_slug) if self.guide_slug is not None else None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the check as JSON-able data, with its guide link."""
+        slug = str(self.guide_slug) if self.guide_slug is not None else None
+        return {
+            "key": self.key,
+            "status": str(self.status),
+            "message": self.message,
+            "guide_slug": slug,
+            "guide_url": self.guide_url,
+        }
+
 
 def _ok(key: CheckKey, message: str, slug: GuideSlug | None = None) -> HealthCheck:
     return HealthCheck(str(key), CheckStatus.OK, message, slug)
@@ -98,34 +106,14 @@ def _error(key: CheckKey, message: str, slug: GuideSlug | None) -> HealthCheck:
     return HealthCheck(str(key), CheckStatus.ERROR, message, slug)
 
 
-def format_time(epoch: float) -> str:
-    """
-    Return a moment as short UTC text for messages ("2026-11-08 12:00 UTC").
-
-    :param epoch: Epoch seconds.
-    """
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _error_classes(root: type[AlexaAuthError] = AlexaAuthError) -> list[type[AlexaAuthError]]:
-    found = [root]
-    for sub in root.__subclasses__():
-        found.extend(_error_classes(sub))
-    return found
-
-
 def slug_for_code(code: str | None) -> GuideSlug | None:
     """
     Return the guide section for an error code recorded in the history, if the code is known.
 
     :param code: An :attr:`AlexaAuthError.code`.
     """
-    if code is None:
-        return None
-    for cls in _error_classes():
-        if cls.code == code:
-            return cls.guide_slug
-    return None
+    cls = error_class(code)
+    return cls.guide_slug if cls is not None else None
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -148,13 +136,12 @@ async def run_checks(
         the clock offset).
     """
     state = await read_state(manager)
-    folder = manager.store.folder
-    registration_file, cookies_file, unreadable = await asyncio.to_thread(_read_folder, folder)
+    stored = await manager.store.peek()
     checks = [
-        _check_signed_in(manager, registration_file),
-        _check_cookie_age(manager, cookies_file),
+        _check_signed_in(manager, stored),
+        _check_cookie_age(manager, stored),
         await _check_permissions(manager),
-        _check_unreadable(manager, unreadable),
+        _check_unreadable(manager, stored.set_aside),
     ]
     if totp_key is not None:
         checks.append(_check_totp_key(totp_key))
@@ -195,70 +182,45 @@ async def read_state(manager: AuthSessionManager) -> SessionState | None:
         return None
 
 
-def _read_json(path: Path) -> Any:
-    """Return a file's JSON, or None when it is missing or not JSON (never moves it)."""
-    try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-
-
-def _read_folder(folder: Path) -> tuple[Any, Any, list[str]]:
-    """Return the raw registration and cookie files and the names of unreadable copies."""
-    try:
-        unreadable = sorted(p.name for p in folder.iterdir() if _UNREADABLE_MARK in p.name)
-    except OSError:
-        unreadable = []
-    return (
-        _read_json(folder / REGISTRATION_FILE),
-        _read_json(folder / COOKIES_FILE),
-        unreadable,
-    )
-
-
-def _check_signed_in(manager: AuthSessionManager, raw: Any) -> HealthCheck:
+def _check_signed_in(manager: AuthSessionManager, stored: StoreSnapshot) -> HealthCheck:
     key = CheckKey.SIGNED_IN
-    if raw is None:
+    registration = stored.registration
+    if registration is None and REGISTRATION_FILE not in stored.unreadable:
         return _error(
             key,
             "Not signed in: no device registration is stored. Sign in from the settings.",
             GuideSlug.COOKIE_REFRESH,
         )
-    stored = raw.get(REGISTRATION_KEY) if isinstance(raw, dict) else None
-    if not isinstance(stored, dict):
+    if registration is None:
         return _error(
             key,
-            f"{REGISTRATION_FILE} has no {REGISTRATION_KEY}: every sign-in would register a "
-            "new device. Sign in again to store it.",
+            f"{REGISTRATION_FILE} cannot be read or has no {REGISTRATION_KEY}: every sign-in "
+            "would register a new device. Sign in again to store it.",
             GuideSlug.REAUTH_LOOP,
         )
-    if not stored.get("refresh_token"):
+    if not registration.is_registered:
         return _error(
             key,
             f"The stored {REGISTRATION_KEY} has no refresh token: the session cannot be "
             "renewed. Sign in again.",
             GuideSlug.REAUTH_LOOP,
         )
-    stored_market = stored.get("marketplace")
     wanted = manager.hosts.marketplace.domain
-    if isinstance(stored_market, str) and stored_market and stored_market != wanted:
+    if registration.marketplace and registration.marketplace != wanted:
         return _warn(
             key,
-            f"The stored device was registered for {stored_market}, but the settings say "
-            f"{wanted}. Choose the marketplace your account belongs to and sign in again.",
+            f"The stored device was registered for {registration.marketplace}, but the settings "
+            f"say {wanted}. Choose the marketplace your account belongs to and sign in again.",
             GuideSlug.CREDENTIALS,
         )
-    name = stored.get("device_name")
-    device = f' as device "{name}"' if isinstance(name, str) and name else ""
+    name = registration.device_name
+    device = f' as device "{name}"' if name else ""
     return _ok(key, f"Signed in{device}; the device registration ({REGISTRATION_KEY}) is stored.")
 
 
-def _cookie_timestamp(manager: AuthSessionManager, raw: Any) -> float | None:
-    if manager.cookies is not None:
-        return manager.cookies.timestamp
-    if isinstance(raw, dict) and isinstance(raw.get("timestamp"), int | float):
-        return float(raw["timestamp"])
-    return None
+def _cookie_timestamp(manager: AuthSessionManager, stored: StoreSnapshot) -> float | None:
+    cookies = manager.cookies or stored.cookies
+    return cookies.timestamp if cookies is not None else None
 
 
 def cookie_age_check(age_days: float) -> HealthCheck:
@@ -299,8 +261,8 @@ def cookie_age_check(age_days: float) -> HealthCheck:
     return _ok(key, f"The cookies are {shown} days old.")
 
 
-def _check_cookie_age(manager: AuthSessionManager, raw: Any) -> HealthCheck:
-    timestamp = _cookie_timestamp(manager, raw)
+def _check_cookie_age(manager: AuthSessionManager, stored: StoreSnapshot) -> HealthCheck:
+    timestamp = _cookie_timestamp(manager, stored)
     if timestamp is None:
         return _warn(
             CheckKey.COOKIE_AGE,
@@ -333,7 +295,7 @@ async def _check_permissions(manager: AuthSessionManager) -> HealthCheck:
     )
 
 
-def _check_unreadable(manager: AuthSessionManager, on_disk: list[str]) -> HealthCheck:
+def _check_unreadable(manager: AuthSessionManager, on_disk: tuple[str, ...]) -> HealthCheck:
     names = sorted({*on_disk, *(p.name for p in manager.store.quarantined)})
     if not names:
         return _ok(CheckKey.UNREADABLE_FILES, "Every session file could be read.")
@@ -434,7 +396,7 @@ def _check_refresh_task(scheduler: RefreshScheduler) -> HealthCheck:
             GuideSlug.REAUTH_LOOP,
         )
     if scheduler.consecutive_failures and err is not None:
-        when = f"; next try {format_time(scheduler.next_due)}" if scheduler.next_due else ""
+        when = f"; next try {format_utc(scheduler.next_due)}" if scheduler.next_due else ""
         return _warn(
             key,
             f"Automatic refresh is retrying after {scheduler.consecutive_failures} failed "
@@ -444,47 +406,21 @@ def _check_refresh_task(scheduler: RefreshScheduler) -> HealthCheck:
     return _ok(key, f"Automatic refresh is running (every {scheduler.interval_days:g} days).")
 
 
-def next_refresh_due(
-    manager: AuthSessionManager, scheduler: RefreshScheduler | None
-) -> float | None:
-    """
-    Return when the next cookie refresh is due, from the scheduler or the default interval.
-
-    None when nothing is scheduled: no cookies, or a task that stopped until the user acts.
-
-    :param manager: The account's session manager.
-    :param scheduler: The refresh task, if any.
-    """
-    if scheduler is not None:
-        if scheduler.stopped_for_user:
-            return None
-        return scheduler.next_due if scheduler.next_due is not None else scheduler.due_at()
-    if manager.cookies is None:
-        return None
-    return refresh_due_at(manager.cookies.timestamp, DEFAULT_INTERVAL_DAYS)
-
-
 def _check_last_refresh(
     manager: AuthSessionManager, status: SessionStatus, scheduler: RefreshScheduler | None
 ) -> HealthCheck:
     key = CheckKey.LAST_REFRESH
-    due = next_refresh_due(manager, scheduler)
-    next_text = f" Next refresh due {format_time(due)}." if due is not None else ""
+    cookies = manager.cookies
+    due = next_refresh_due(cookies.timestamp if cookies else None, scheduler)
+    next_text = f" Next refresh due {format_utc(due)}." if due is not None else ""
     if status.last_refresh_at is None:
         return _ok(key, f"No cookie refresh yet.{next_text}")
-    when = format_time(status.last_refresh_at)
+    when = format_utc(status.last_refresh_at)
     if status.last_refresh_ok:
         return _ok(key, f"The last cookie refresh succeeded ({when}).{next_text}")
     code = status.last_refresh_error or "unknown"
     slug = slug_for_code(status.last_refresh_error) or GuideSlug.COOKIE_REFRESH
     return _warn(key, f"The last cookie refresh failed ({code}, {when}).{next_text}", slug)
-
-
-_PAUSE_SLUGS: Final = {
-    "captcha_required": GuideSlug.CAPTCHA,
-    "account_locked": GuideSlug.ACCOUNT_LOCKOUT,
-    "bot_challenge": GuideSlug.HEADLESS,
-}
 
 
 def _check_login_attempts(status: SessionStatus, backoff_reason: str | None) -> HealthCheck:
@@ -493,11 +429,12 @@ def _check_login_attempts(status: SessionStatus, backoff_reason: str | None) -> 
     budget = f"{used} of {PASSWORD_ATTEMPTS_PER_HOUR} password attempts used in the last hour"
     if status.login_not_before is not None:
         slug = GuideSlug.ATTEMPT_LIMIT
-        if used < PASSWORD_ATTEMPTS_PER_HOUR and backoff_reason in _PAUSE_SLUGS:
-            slug = _PAUSE_SLUGS[backoff_reason]
+        obstacle = error_class(backoff_reason)
+        if used < PASSWORD_ATTEMPTS_PER_HOUR and obstacle is not None and obstacle.starts_backoff:
+            slug = obstacle.guide_slug
         return _warn(
             key,
-            f"Sign-in is paused until {format_time(status.login_not_before)} to protect the "
+            f"Sign-in is paused until {format_utc(status.login_not_before)} to protect the "
             f"account ({budget}).",
             slug,
         )

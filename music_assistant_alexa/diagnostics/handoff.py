@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Final
 
+from music_assistant_alexa.auth.clock import format_utc
 from music_assistant_alexa.auth.cookie_files import CookieFileFormat
 from music_assistant_alexa.auth.cookie_probe import CookieVerdict
 from music_assistant_alexa.auth.handoff_disk import masked_name
 from music_assistant_alexa.auth.handoff_record import Ownership
 from music_assistant_alexa.guide import GuideSlug
 
-from .checks import CheckStatus, HealthCheck, format_time
+from .checks import CheckStatus, HealthCheck
 
 if TYPE_CHECKING:
     from music_assistant_alexa.auth.handoff import AlexaHandoff, FoundFile, HandoffInspection
@@ -126,7 +127,7 @@ def _our_check(
     if cookie_time is not None and now - cookie_time >= COOKIE_LIFETIME_DAYS * DAY:
         return _check(
             CheckStatus.ERROR,
-            f"{name} holds cookies from {format_time(cookie_time)}, {_days(now - cookie_time)} "
+            f"{name} holds cookies from {format_utc(cookie_time)}, {_days(now - cookie_time)} "
             "old: Amazon no longer accepts them, and the Alexa players cannot sign in.",
             slug,
         )
@@ -136,7 +137,7 @@ def _our_check(
         and (session_cookie_timestamp is None or cookie_time >= session_cookie_timestamp)
     )
     if not current:
-        since = f" from {format_time(cookie_time)}" if cookie_time is not None else ""
+        since = f" from {format_utc(cookie_time)}" if cookie_time is not None else ""
         return _check(
             CheckStatus.WARNING,
             f"{name} ({layout}) holds older cookies{since} than the session; it is rewritten at "
@@ -166,7 +167,7 @@ def _foreign_check(
     newer = ""
     written = inspection.last_written
     if written is not None and (inspection.modified_at or 0.0) > written.written_at:
-        newer = f", after this provider's last write ({format_time(written.written_at)})"
+        newer = f", after this provider's last write ({format_utc(written.written_at)})"
     if inspection.format is CookieFileFormat.AIOHTTP_JSON:
         return _check(
             CheckStatus.WARNING,

@@ -1,116 +1,82 @@
 """
 The redacted diagnostics report: everything support needs, nothing an attacker could use.
 
-The report is built field by field from an allow-list (never by copying a record and deleting
-what looks secret), so a field added to a model later stays out until someone adds it here on
-purpose. It never holds the e-mail address, the password, the 2FA key, tokens, cookies, csrf
-values, device serials, customer ids, the device private key, the adp token, ``frc`` or
-``map-md``. Everything in it is JSON-serialisable.
+The report is made of the records themselves (the session status, the attempt record, the
+refresh task, the checks, the recent events, and the host's own record in ``extra``), each as its
+``to_dict()``, the way Home Assistant builds diagnostics: every key in :data:`TO_REDACT` is then
+replaced by :data:`REDACTED` wherever it occurs, however deep, and every key in
+:data:`TIMESTAMP_KEYS` is written as UTC text. A field added to a record later shows up at once;
+name it in :data:`TO_REDACT` if it can hold a secret. A report never holds the e-mail address,
+the password, the 2FA key, tokens, cookies, csrf values, device serials, customer ids, the device
+key, ``frc``, ``map-md``, the captcha's address or a credential fingerprint.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
-from datetime import UTC, datetime
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 import music_assistant_alexa
+from music_assistant_alexa.auth.clock import iso_utc
+from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
 from music_assistant_alexa.auth.session import PASSWORD_ATTEMPTS_PER_HOUR
 
-from .checks import DAY, next_refresh_due, read_state
+from .checks import read_state
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from music_assistant_alexa.auth.refresh import RefreshScheduler
     from music_assistant_alexa.auth.session import AuthSessionManager
 
     from .checks import HealthCheck
 
-REPORT_VERSION: Final = 1
+REPORT_VERSION: Final = 2
+REDACTED: Final = "**REDACTED**"
+#: Keys whose values never appear in a report (a None value stays None: "there is none").
+TO_REDACT: Final = frozenset(
+    {
+        "access_token",
+        "account_label",
+        "adp_token",
+        "captcha_url",
+        "cookies",
+        "csrf",
+        "customer_id",
+        "customer_name",
+        "device_private_key",
+        "device_serial",
+        "email",
+        "fingerprint",
+        "fingerprint_salt",
+        "frc",
+        "map_md",
+        "password",
+        "refresh_token",
+        "totp_key",
+        "value",
+    }
+)
+#: Keys holding epoch seconds (or lists of them), written as ISO 8601 UTC.
+TIMESTAMP_KEYS: Final = frozenset(
+    {
+        "access_token_expires_at",
+        "at",
+        "cookie_timestamp",
+        "generated_at",
+        "last_refresh_at",
+        "login_not_before",
+        "next_due",
+        "not_before",
+        "password_submissions",
+        "registered_at",
+    }
+)
 #: Distributions whose versions help to reproduce a problem.
 _DISTRIBUTIONS: Final = ("aiohttp", "pyotp", "mashumaro", "music-assistant-models")
-#: Key fragments that never belong in a report, even in the caller's ``extra``.
-_SECRET_HINTS: Final = (
-    "password",
-    "secret",
-    "token",
-    "cookie",
-    "csrf",
-    "key",
-    "email",
-    "mail",
-    "serial",
-    "customer",
-    "frc",
-    "map_md",
-    "map-md",
-    "adp",
-    "otp",
-)
 _MAX_EVENTS: Final = 50
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {
-        "music-assistant-alexa": music_assistant_alexa.__version__,
-        "python": platform.python_version(),
-    }
-    versions.update({name: _version(name) for name in _DISTRIBUTIONS})
-    return versions
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _clean_extra(extra: dict[str, Any]) -> dict[str, Any]:
-    """
-    Keep the caller's scalar, non-secret-named fields (and lists of scalars).
-
-    The caller is responsible for what it passes; this is a second line of defence.
-    """
-    cleaned: dict[str, Any] = {}
-    for key, value in extra.items():
-        name = str(key)
-        if any(hint in name.lower() for hint in _SECRET_HINTS):
-            continue
-        if _scalar(value):
-            cleaned[name] = value
-        elif isinstance(value, list | tuple) and all(_scalar(v) for v in value):
-            cleaned[name] = list(value)
-    return cleaned
-
-
-def _scheduler_section(scheduler: RefreshScheduler | None) -> dict[str, Any] | None:
-    if scheduler is None:
-        return None
-    err = scheduler.last_error
-    return {
-        "running": scheduler.running,
-        "stopped_for_user": scheduler.stopped_for_user,
-        "interval_days": scheduler.interval_days,
-        "consecutive_failures": scheduler.consecutive_failures,
-        "last_error_code": err.code if err is not None else None,
-        "last_error_guide_slug": str(err.guide_slug) if err is not None else None,
-        "next_due": _iso(scheduler.next_due),
-    }
 
 
 async def build_report(
@@ -118,7 +84,7 @@ async def build_report(
     checks: list[HealthCheck],
     *,
     scheduler: RefreshScheduler | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """
     Return the redacted diagnostics of one account, safe to attach to a public issue.
@@ -126,69 +92,57 @@ async def build_report(
     :param manager: The account's session manager.
     :param checks: Results of :func:`~.checks.run_checks`.
     :param scheduler: The account's refresh task, when one is used.
-    :param extra: Further non-secret scalar fields from the caller (e.g. the host's version);
-        keys that look secret and values that are not scalars are dropped.
+    :param extra: The host's own record (redacted like the rest).
     """
     state = await read_state(manager)
-    events = state.events[-_MAX_EVENTS:] if state is not None else []
     status = manager.status()
     now = manager.clock.time()
-    cookie_age = None
-    if status.cookie_timestamp is not None:
-        cookie_age = (now - status.cookie_timestamp) / DAY
-    expires_in = None
-    if status.access_token_expires_at:
-        expires_in = int(status.access_token_expires_at - now)
+    age = (
+        None if status.cookie_timestamp is None else round((now - status.cookie_timestamp) / DAY, 2)
+    )
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
-        "generated_at": _iso(now),
+        "generated_at": now,
         "versions": _versions(),
-        "session": {
-            "marketplace": status.marketplace,
-            "signed_in": status.signed_in,
-            "device_name": status.device_name,
-            "registered_at": _iso(status.registered_at or None),
-            "cookie_age_days": _round(cookie_age, 2),
-            "access_token_expires_in_seconds": expires_in,
-            "clock_offset_seconds": _round(status.clock_offset, 1),
-            "unreadable_files": list(status.unreadable_files),
-        },
+        "session": {**dataclasses.asdict(status), "cookie_age_days": age},
         "refresh": {
-            "last_at": _iso(status.last_refresh_at),
-            "last_ok": status.last_refresh_ok,
-            "last_error_code": status.last_refresh_error,
-            "next_due": _iso(next_refresh_due(manager, scheduler)),
-            "scheduler": _scheduler_section(scheduler),
+            "next_due": next_refresh_due(status.cookie_timestamp, scheduler),
+            "scheduler": scheduler.to_dict() if scheduler is not None else None,
         },
         "login": {
-            "password_attempts_last_hour": status.password_attempts_last_hour,
+            **(state.attempts.to_dict() if state is not None else {}),
             "password_attempts_per_hour": PASSWORD_ATTEMPTS_PER_HOUR,
-            "not_before": _iso(status.login_not_before),
-            "backoff_reason": state.attempts.backoff_reason if state is not None else None,
-            "captcha_pending": status.captcha_url is not None,
         },
-        "checks": [
-            {
-                "key": check.key,
-                "status": str(check.status),
-                "message": check.message,
-                "guide_slug": str(check.guide_slug) if check.guide_slug is not None else None,
-                "guide_url": check.guide_url,
-            }
-            for check in checks
-        ],
-        "events": [
-            {
-                "at": _iso(event.at),
-                "kind": event.kind,
-                "ok": event.ok,
-                "error_code": event.error_code,
-                "guide_slug": event.guide_slug,
-                "detail": event.detail,
-            }
-            for event in events
-        ],
+        "checks": [check.to_dict() for check in checks],
+        "events": [event.to_dict() for event in (state.events if state else [])[-_MAX_EVENTS:]],
     }
     if extra:
-        report["extra"] = _clean_extra(extra)
-    return report
+        report["extra"] = dict(extra)
+    cleaned: dict[str, Any] = _present(report)
+    return cleaned
+
+
+def _present(data: Any, key: str | None = None) -> Any:
+    """Return data with secret keys redacted and timestamps as text, JSON-able throughout."""
+    if key in TO_REDACT and data is not None:
+        return REDACTED
+    if isinstance(data, dict):
+        return {str(k): _present(v, str(k)) for k, v in data.items()}
+    if isinstance(data, list | tuple | set | frozenset):
+        return [_present(item, key) for item in data]
+    if key in TIMESTAMP_KEYS and isinstance(data, int | float) and not isinstance(data, bool):
+        return iso_utc(data)
+    return data
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {
+        "music-assistant-alexa": music_assistant_alexa.__version__,
+        "python": platform.python_version(),
+    }
+    for name in _DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions

@@ -1,8 +1,10 @@
 """
-Keys shared by the Music Assistant adapter: the provider's domain, config keys and action ids.
+Names the Music Assistant adapter shares: the domain, config keys, action ids, entry keys, folders.
 
 The config keys are also the keys of the stored values in Music Assistant's ``settings.json``
-(older MA) and of the setup data (newer MA): renaming one loses the user's settings.
+(2.9) and of the setup data (2.10+): renaming one loses the user's settings. Entry and action
+keys are prefixed: MA's frontend looks up ``settings.<key>.label`` first, so a bare "sign_in"
+could pick up one of MA's own translations.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ SUPPORTED_FEATURES: Final[set[ProviderFeature]] = set()
 #: The provider's domain; also the folder name under ``music_assistant/providers``. It must not
 #: be "alexa", which is Music Assistant's own (player) provider.
 DOMAIN: Final = "alexa_auth"
+#: MA names a provider's instances ``<domain>--<random>``.
+INSTANCE_PREFIX: Final = f"{DOMAIN}--"
 
-# --- credentials (the add form on older MA, the setup flow on newer MA) -----------------------
+# --- credentials (the settings form on 2.9, the setup flow on 2.10+) ---------------------------
 CONF_EMAIL: Final = "amazon_email"
 CONF_PASSWORD: Final = "amazon_password"  # noqa: S105 - a config key, not a password
 CONF_TOTP_KEY: Final = "amazon_2fa_key"
 CONF_MARKETPLACE: Final = "amazon_domain"
-SECRET_KEYS: Final = frozenset({CONF_PASSWORD, CONF_TOTP_KEY})
 
 # --- options ---------------------------------------------------------------------------------
 CONF_REFRESH_ENABLED: Final = "cookie_refresh_enabled"
@@ -42,15 +45,28 @@ CONF_CAPTCHA_ANSWER: Final = "amazon_captcha_answer"
 SESSION_ID: Final = "session_id"
 
 # --- action ids (ACTION entries' ``action``) -------------------------------------------------
-# Prefixed: MA's frontend looks up ``settings.<action>.label`` before using our button text, so
-# a bare "sign_in" could pick up one of MA's own translations.
 ACTION_SIGN_IN: Final = "alexa_sign_in"
 ACTION_CHECK_KEY: Final = "alexa_check_2fa_key"
 ACTION_TEST: Final = "alexa_test_auth"
 ACTION_REFRESH: Final = "alexa_refresh_now"
 ACTION_RESET: Final = "alexa_reset_auth"
 
+# --- keys of the entries that show text --------------------------------------------------------
+ENTRY_STATUS: Final = "alexa_status"
+ENTRY_PROBLEM: Final = "alexa_problem"
+ENTRY_NOTICE: Final = "alexa_notice"  # + "_<n>"
+ENTRY_CHECK: Final = "alexa_check"  # + "_<n>"
+ENTRY_KEY_CODE: Final = "alexa_2fa_key_code"
+ENTRY_KEY_PROBLEM: Final = "alexa_2fa_key_problem"
+ENTRY_CAPTCHA: Final = "alexa_captcha"
+ENTRY_CAPTCHA_IMAGE: Final = "alexa_captcha_image"
+
+# --- labels the texts refer to -------------------------------------------------------------------
+SIGN_IN_LABEL: Final = "Sign in now"
+CONTINUE_LABEL: Final = "Continue sign-in"
+REFRESH_LABEL: Final = "Refresh now"
+
 #: Folder under ``mass.storage_path`` holding one sub-folder per instance.
 STORAGE_FOLDER: Final = "alexa_auth"
-#: Folder (inside STORAGE_FOLDER) for sessions signed in from a form before Save/finish.
+#: Folder (inside STORAGE_FOLDER) for sessions signed in before their instance runs.
 PENDING_FOLDER: Final = ".pending"

@@ -1,14 +1,13 @@
 """
-The provider instance: one Amazon account's session inside Music Assistant.
+The provider instance: one Amazon account's session inside Music Assistant, and its buttons.
 
 A thin adapter around :class:`~music_assistant_alexa.auth.session.AuthSessionManager`. Loading
-restores the stored session (no password) or signs in with the stored credentials; an error
-only the user can fix fails the load with ``LoginFailed`` (MA then shows "requires attention" /
-"auth_required" and offers Reconfigure), while a network outage keeps the provider loaded and
-retries in the background. Once loaded, a :class:`~music_assistant_alexa.auth.refresh.
-RefreshScheduler` keeps the cookies fresh; when it stops because the user must act, the
-provider sets its ``last_error`` (after loading completed, or the loader would clear it) and
-clears it when the session is healthy again.
+takes over a session the form or flow just signed in (without asking Amazon again), restores the
+stored one (no password), or signs in with the stored credentials; an error only the user can
+fix fails the load with ``LoginFailed`` (MA then shows "requires attention" / "auth_required"
+and offers Reconfigure), while a network outage keeps the provider loaded and retries in the
+background. Once loaded, a :class:`~music_assistant_alexa.auth.refresh.RefreshScheduler` keeps
+the cookies fresh; what goes wrong later is kept in :class:`~.health.ProviderHealth`.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from music_assistant.models.plugin import PluginProvider
@@ -27,7 +24,6 @@ from music_assistant_alexa.auth.errors import (
     AlexaAuthError,
     CaptchaRequiredError,
     ErrorCategory,
-    LoginBackoffError,
     MissingCredentialsError,
 )
 from music_assistant_alexa.auth.refresh import (
@@ -36,24 +32,11 @@ from music_assistant_alexa.auth.refresh import (
     retry_delay,
     validate_interval,
 )
-from music_assistant_alexa.auth.store import REGISTRATION_FILE
-from music_assistant_alexa.diagnostics import CheckStatus, run_checks
+from music_assistant_alexa.auth.store import REGISTRATION_FILE, SessionStore
+from music_assistant_alexa.diagnostics import run_checks
 from music_assistant_alexa.diagnostics.report import build_report
 from music_assistant_alexa.guide import GuideSlug, guide_link
 
-from . import config_entries, helpers
-from .config_entries import (
-    SIGN_IN_LABEL,
-    Credentials,
-    Notice,
-    action_entries,
-    info_entry,
-    key_entries,
-    option_entries,
-    parse_credentials,
-    session_action,
-    warning_entry,
-)
 from .constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -68,12 +51,26 @@ from .constants import (
     CONF_REFRESH_ENABLED,
     CONF_REFRESH_INTERVAL,
     CONF_TOTP_KEY,
-    SUPPORTED_FEATURES,
+    ENTRY_STATUS,
+    REFRESH_LABEL,
+    SIGN_IN_LABEL,
 )
+from .context import AdapterContext
+from .credentials import parse_credentials
+from .entries import (
+    action_entries,
+    health_section,
+    key_entries,
+    notice_entries,
+    option_entries,
+    signed_in_as,
+    text_entry,
+)
+from .health import ProviderHealth
+from .notices import Notice, ma_error
+from .values import configured_instances, stored_secret, stored_text
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from music_assistant.mass import MusicAssistant
     from music_assistant_models.config_entries import ConfigEntry, ProviderConfig
     from music_assistant_models.enums import ProviderFeature
@@ -81,43 +78,9 @@ if TYPE_CHECKING:
 
     from music_assistant_alexa.auth.models import AuthEvent
     from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
-    from music_assistant_alexa.diagnostics import HealthCheck
 
-_LOGGER = logging.getLogger(__name__)
-
-#: Seconds between the event that needs the user and the ``last_error`` it sets. MA's loader
-#: clears ``last_error`` when a load completes; a notice set sooner would be wiped.
-NOTICE_DELAY: Final = 2.0
-#: After a needs-user failure, MA's automatic load retries (every 120 s) reuse the error for
-#: this long instead of sending the same credentials to Amazon again.
-FAILED_LOGIN_QUIET: Final = 3600.0
-#: Errors that the same credentials will always get again: never retried automatically.
-_PERMANENT_CODES: Final = frozenset({"invalid_password", "account_not_found"})
-
-
-@dataclass(frozen=True, slots=True)
-class _FailedLogin:
-    fingerprint: str
-    error: AlexaAuthError
-    at: float
-    permanent: bool
-
-
-#: The last needs-user sign-in failure of each instance, for MA's automatic retries.
-_FAILED_LOGINS: dict[str, _FailedLogin] = {}
-
-
-async def setup(
-    mass: MusicAssistant, manifest: ProviderManifest, config: ProviderConfig
-) -> AlexaAuthProvider:
-    """
-    Create the provider instance (MA calls ``handle_async_init`` next).
-
-    :param mass: The MusicAssistant instance.
-    :param manifest: The provider's manifest.
-    :param config: The instance's config.
-    """
-    return AlexaAuthProvider(mass, manifest, config, SUPPORTED_FEATURES)
+#: The buttons that act on the stored session (also when the instance is not running).
+SESSION_BUTTONS: Final = (ACTION_TEST, ACTION_REFRESH, ACTION_RESET)
 
 
 class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is untyped outside MA
@@ -139,42 +102,45 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         :param supported_features: The provider's features (none).
         """
         super().__init__(mass, manifest, config, supported_features)
+        self.context = AdapterContext.of(mass)
         self.manager: AuthSessionManager | None = None
         self.scheduler: RefreshScheduler | None = None
-        #: The error that needs the user (shown in the settings and as ``last_error``).
-        self.needs_user: AlexaAuthError | None = None
-        #: Temporary trouble (Amazon unreachable) while the session is being brought up.
-        self.offline: AlexaAuthError | None = None
+        self.health = ProviderHealth(
+            mass,
+            self.instance_id,
+            is_current=lambda: mass.get_provider(self.instance_id) is self,
+            notify=lambda: self._option_on(CONF_NOTIFY),
+        )
         self._recovery: asyncio.Task[None] | None = None
         self._sweep: asyncio.Task[None] | None = None
-        self._timers: list[asyncio.TimerHandle] = []
         self._loaded = False
-        self._published = False
-        self._events = 0
-        self._health_cache: tuple[tuple[Any, ...], list[ConfigEntry]] | None = None
-        self._notices: list[Notice] = []
+        self._health_entries: tuple[tuple[Any, ...], list[ConfigEntry]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def handle_async_init(self) -> None:
-        """Restore the stored session, or sign in with the stored credentials."""
+        """Take over the session signed in from the settings, restore it, or sign in."""
         try:
-            marketplace = normalise_marketplace(self._stored_str(CONF_MARKETPLACE) or None)
+            marketplace = normalise_marketplace(self._stored(CONF_MARKETPLACE) or None)
         except ValueError as err:
-            raise helpers.ma_error(MissingCredentialsError(str(err))) from err
-        store_dir = helpers.instance_dir(self.mass, self.instance_id)
+            raise ma_error(MissingCredentialsError(str(err))) from err
+        store_dir = self.context.instance_folder(self.instance_id)
         existed = store_dir.exists()
-        await self._adopt_pending(store_dir)
-        self.manager = helpers.create_manager(
-            self.mass, store_dir, marketplace, on_event=self._on_auth_event
+        pending_id = self._stored(CONF_PENDING_SESSION)
+        adopted = bool(pending_id) and await self.context.pending.adopt(pending_id, store_dir)
+        if adopted:
+            self.logger.info("Using the Amazon session signed in from the settings")
+        self.manager = self.context.open_manager(
+            store_dir, marketplace, on_event=self._on_auth_event
         )
         try:
-            await self._bring_up()
+            # A session just taken over was checked with Amazon by its sign-in a moment ago.
+            await self._bring_up(validate=not adopted)
         except AlexaAuthError as err:
             if err.category is ErrorCategory.TEMPORARY:
                 # Amazon (or the network) is down: stay loaded and retry in the background,
                 # instead of failing the load and leaving the user with nothing to fix.
-                self.offline = err
+                self.health.went_offline(err)
                 self.logger.warning(
                     "Amazon could not be reached while loading (%s); retrying in the background",
                     err.code,
@@ -184,8 +150,8 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             if not existed and not (store_dir / REGISTRATION_FILE).exists():
                 # A first load that signed nothing in leaves no folder behind (it would only
                 # hold the failed attempt's record, for an instance MA is about to drop).
-                await helpers.run_blocking(helpers.discard_pending, store_dir)
-            raise helpers.ma_error(err) from err
+                await asyncio.to_thread(SessionStore(store_dir).wipe)
+            raise ma_error(err) from err
         except BaseException:
             await self._close_manager()
             raise
@@ -195,11 +161,10 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         self._loaded = True
         # Sessions signed in from dialogs that were never saved are removed (and their device
         # taken off the account) an hour later; a start-up is a good moment to look.
-        self._sweep = self.mass.create_task(
-            config_entries.sweep(self.mass, helpers.SETTINGS.clock.time())
-        )
-        if self.offline is not None:
-            self._start_recovery()
+        sweep = self.context.pending.sweep(configured_instances(self.mass))
+        self._sweep = self.mass.create_task(sweep)
+        if self.health.offline is not None:
+            self._recovery = self.mass.create_task(self._recover())
         else:
             self._start_refresh()
 
@@ -209,51 +174,26 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
         :param is_removed: The instance was removed from MA's configuration.
         """
-        # Compared with ``is True``: a Feb-2026 MA build passes an error message here from
-        # ``unload_with_error``, which must never delete the user's session.
-        removed = is_removed is True
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-        await self._stop_recovery()
+        self.health.stop()
+        await _cancel(self._recovery)
         await _cancel(self._sweep)
         if self.scheduler is not None:
             await self.scheduler.stop()
-        manager = self.manager
-        if manager is not None and removed:
-            try:
-                result = await manager.reset(deregister=True)
-            except AlexaAuthError as err:
-                self.logger.warning("Could not remove the Amazon session: %s", err.code)
-            else:
-                self.logger.info(
-                    "Signed out of Amazon (device removed: %s); the session was deleted",
-                    "yes" if result.deregistered else "no",
-                )
         await self._close_manager()
-        if removed:
-            _FAILED_LOGINS.pop(self.instance_id, None)
+        # Compared with ``is True``: a Feb-2026 MA build passes an error message here from
+        # ``unload_with_error``, which must never delete the user's session.
+        if is_removed is True:
+            folder = self.context.instance_folder(self.instance_id)
+            await self.context.pending.sign_out(folder, keep_backup=True)
         self._loaded = False
 
     # --- bringing the session up -------------------------------------------------------------
 
-    async def _adopt_pending(self, store_dir: Path) -> None:
-        """Take over a session signed in from the settings form or the setup flow."""
-        pending_id = self._stored_str(CONF_PENDING_SESSION)
-        if not pending_id:
-            return
-        pending = helpers.pending_dir(self.mass, pending_id)
-        adopted = await helpers.run_blocking(
-            helpers.adopt_pending, pending, store_dir, now=helpers.SETTINGS.clock.time()
-        )
-        if adopted:
-            self.logger.info("Using the Amazon session signed in from the settings")
-
-    async def _bring_up(self) -> None:
+    async def _bring_up(self, *, validate: bool = True) -> None:
         """Restore the stored session; sign in when there is none or Amazon rejects it."""
         manager = self._require_manager()
         try:
-            if await manager.restore(validate=True):
+            if await manager.restore(validate=validate):
                 return
         except AlexaAuthError as err:
             if err.category is ErrorCategory.TEMPORARY:
@@ -261,45 +201,21 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             self.logger.info("The stored Amazon session was rejected (%s); signing in", err.code)
         await self._sign_in(automatic=True)
 
-    def _credentials(self) -> Credentials:
-        """Return the stored credentials, checked; raise the error the user must fix."""
-        return parse_credentials(
-            self._stored_str(CONF_EMAIL).strip(),
-            helpers.stored_secret(self.mass, self.instance_id, CONF_PASSWORD),
-            helpers.stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY),
-            self._stored_str(CONF_MARKETPLACE) or None,
-        )
-
     async def _sign_in(self, *, automatic: bool) -> None:
         """
-        Sign in with the stored credentials.
+        Sign in with the stored credentials; raise the error the user must fix.
 
-        :param automatic: MA's load (or its retry) asked, not the user: the same credentials
-            that Amazon just refused are not sent again.
+        :param automatic: MA's load (or its retry) asked, not the user: the core does not send
+            credentials Amazon refused again.
         """
+        creds = parse_credentials(
+            self._stored(CONF_EMAIL),
+            stored_secret(self.mass, self.instance_id, CONF_PASSWORD),
+            stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY),
+            self._stored(CONF_MARKETPLACE) or None,
+        )
         manager = self._require_manager()
-        creds = self._credentials()
-        now = manager.clock.time()
-        failed = _FAILED_LOGINS.get(self.instance_id)
-        if (
-            automatic
-            and failed is not None
-            and failed.fingerprint == creds.fingerprint
-            and (failed.permanent or now - failed.at < FAILED_LOGIN_QUIET)
-        ):
-            self.logger.info(
-                "Not sending the credentials Amazon refused again (%s)", failed.error.code
-            )
-            raise failed.error
-        try:
-            await manager.login(creds.email, creds.password, creds.key)
-        except AlexaAuthError as err:
-            if err.needs_user and not isinstance(err, LoginBackoffError):
-                _FAILED_LOGINS[self.instance_id] = _FailedLogin(
-                    creds.fingerprint, err, now, err.code in _PERMANENT_CODES
-                )
-            raise
-        _FAILED_LOGINS.pop(self.instance_id, None)
+        await manager.login(creds.email, creds.password, creds.key, automatic=automatic)
 
     # --- background work ---------------------------------------------------------------------
 
@@ -307,94 +223,47 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         manager = self.manager
         if manager is None or not manager.signed_in or not self._loaded:
             return
-        if not self._option_bool(CONF_REFRESH_ENABLED, default=True):
+        if not self._option_on(CONF_REFRESH_ENABLED):
             return
         if self.scheduler is None:
             self.scheduler = RefreshScheduler(
                 manager,
                 interval_days=self._interval_days(),
-                clock=helpers.SETTINGS.background_clock,
-                jitter=helpers.SETTINGS.refresh_jitter,
-                on_needs_user=self._on_needs_user,
-                on_recovered=self._on_recovered,
+                clock=self.context.sleep_clock,
+                jitter=self.context.refresh_jitter,
+                on_needs_user=self.health.blocked,
+                on_recovered=self._healthy,
             )
         self.scheduler.start()
 
-    def _start_recovery(self) -> None:
-        if self._recovery is None or self._recovery.done():
-            self._recovery = self.mass.create_task(self._recover())
-
-    async def _stop_recovery(self) -> None:
-        task, self._recovery = self._recovery, None
-        await _cancel(task)
-
     async def _recover(self) -> None:
         """Retry bringing the session up after the load found Amazon unreachable."""
-        manager = self._require_manager()
-        clock = helpers.SETTINGS.background_clock or manager.clock
         attempt = 0
         while True:
             attempt += 1
-            await clock.sleep(retry_delay(attempt))
+            await self.context.sleep_clock.sleep(retry_delay(attempt))
             try:
                 await self._bring_up()
             except AlexaAuthError as err:
                 if err.category is ErrorCategory.TEMPORARY:
-                    self.offline = err
-                    self._events += 1
+                    self.health.went_offline(err)
                     continue
-                self.offline = None
-                self._on_needs_user(err)
+                self.health.blocked(err)
                 return
             self.logger.info("Amazon is reachable again; the session is up")
             self._healthy()
             return
 
     def _healthy(self) -> None:
-        """Clear every notice and (re)start the refresh: the session works again."""
-        self.offline = None
-        self._events += 1
-        if self.needs_user is not None or self._published:
-            self.needs_user = None
-            self._defer_notice(None)
+        """Clear every problem and (re)start the refresh: the session works again."""
+        self.health.healthy()
         if self.scheduler is not None and not self.scheduler.running:
             self.scheduler.start()
         else:
             self._start_refresh()
 
-    # --- notices ---------------------------------------------------------------------------
-
     def _on_auth_event(self, _event: AuthEvent) -> None:
-        self._events += 1
-
-    def _on_needs_user(self, err: AlexaAuthError) -> None:
-        self.needs_user = err
-        self._events += 1
-        self.logger.warning("The Amazon session needs you: %s", helpers.user_message(err))
-        if self._option_bool(CONF_NOTIFY, default=True):
-            self._defer_notice(helpers.user_message(err))
-
-    def _on_recovered(self) -> None:
-        self._healthy()
-
-    def _defer_notice(self, message: str | None) -> None:
-        """Set or clear ``last_error`` a moment from now (after any load has completed)."""
-        handle = self.mass.call_later(
-            NOTICE_DELAY,
-            self._publish_notice,
-            message,
-            task_id=f"alexa_auth_notice_{self.instance_id}",
-        )
-        self._timers = [t for t in self._timers if not t.cancelled()]
-        self._timers.append(handle)
-
-    def _publish_notice(self, message: str | None) -> None:
-        if self.mass.get_provider(self.instance_id) is not self:
-            return  # unloaded or replaced in the meantime
-        if message is not None and self.needs_user is None:
-            return  # healthy again before the notice went out
-        helpers.publish_last_error(self.mass, self.instance_id, message)
-        self._published = message is not None
+        self.health.changed()
 
     # --- the settings ------------------------------------------------------------------------
 
@@ -402,132 +271,104 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         """Return the health section of the settings (cheap: recomputed when something moved)."""
         manager = self.manager
         if manager is None:
-            return [info_entry("alexa_status", "Connecting to Amazon...")]
+            return [text_entry(ENTRY_STATUS, "Connecting to Amazon...")]
         scheduler = self.scheduler
-        now = manager.clock.time()
-        cache_key = (
-            self._events,
-            int(now // 60),
+        key = (
+            self.health.version,
+            int(manager.clock.time() // 60),
             scheduler.running if scheduler else None,
             scheduler.next_due if scheduler else None,
-            id(self.needs_user),
-            id(self.offline),
         )
-        if self._health_cache is None or self._health_cache[0] != cache_key:
+        if self._health_entries is None or self._health_entries[0] != key:
             checks = await run_checks(manager, scheduler=scheduler, validate=False)
-            entries = health_section(manager.status(), checks, self._problem())
-            self._health_cache = (cache_key, entries)
+            entries = health_section(manager.status(), checks, self.health.problem())
+            self._health_entries = (key, entries)
         # Copies: MA fills in values of returned entries, which must not leak into the cache.
-        return [dataclasses.replace(entry) for entry in self._health_cache[1]]
-
-    def _problem(self) -> Notice | None:
-        if self.needs_user is not None:
-            return Notice.from_error(self.needs_user)
-        if self.offline is not None:
-            return Notice(
-                "Amazon could not be reached; the session is retried in the background "
-                f"({self.offline.message}). How to fix it: {self.offline.guide_url}",
-                ok=False,
-                guide_url=self.offline.guide_url,
-            )
-        return None
+        return [dataclasses.replace(entry) for entry in self._health_entries[1]]
 
     async def get_config_entries(self) -> tuple[ConfigEntry, ...]:
-        """Return the options page (newer MA): health, the live code, buttons, options."""
-        clock = helpers.SETTINGS.clock
-        entries = [notice.entry(f"alexa_notice_{i}") for i, notice in enumerate(self._notices)]
+        """Return the options page (2.10+): health, the live code, buttons, options."""
+        entries = notice_entries(self.health.notices)
         entries.extend(await self.health_entries())
-        stored_key = helpers.stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
-        entries.extend(key_entries(stored_key, clock.time()))
+        stored_key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
+        entries.extend(key_entries(stored_key, self.context.clock.time()))
         entries.extend(action_entries(existing=True, captcha=False, from_form=False))
         entries.extend(option_entries())
         return tuple(entries)
 
     async def handle_config_action(self, action: str) -> tuple[ConfigEntry, ...]:
         """
-        Run a button of the options page (newer MA) and return the page with its outcome.
+        Run a button of the options page (2.10+) and return the page with its outcome.
 
         :param action: The button's action id.
         """
-        self._notices = [await self.run_action(action)]
+        self.health.notices = [await self.run_action(action)]
         try:
             return await self.get_config_entries()
         finally:
-            self._notices = []
+            self.health.notices = []
 
     async def run_action(self, action: str) -> Notice:
         """
-        Run one of the session buttons on this instance's live session.
+        Run one of the buttons on this instance's live session.
 
         :param action: The button's action id.
         """
         manager = self.manager
         if action == ACTION_CHECK_KEY:
-            stored_key = helpers.stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
-            return (
-                Notice("The stored 2FA key is checked below.")
-                if stored_key
-                else Notice(
-                    "No 2FA key is stored.",
-                    ok=False,
-                    guide_url=guide_link(GuideSlug.TWO_FACTOR_KEY),
-                )
-            )
+            if stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY):
+                return Notice("The stored 2FA key is checked below.")
+            guide = guide_link(GuideSlug.TWO_FACTOR_KEY)
+            return Notice("No 2FA key is stored.", ok=False, guide_url=guide)
         if manager is None:
             return Notice("The session is still starting; try again in a moment.", ok=False)
         if action == ACTION_SIGN_IN:
-            return await self._action_sign_in()
-        if action not in (ACTION_TEST, ACTION_REFRESH, ACTION_RESET):
+            return await self._sign_in_button()
+        if action not in SESSION_BUTTONS:
             return Notice(f"Unknown button {action!r}.", ok=False)
         if action == ACTION_RESET and self.scheduler is not None:
             await self.scheduler.stop()
         notice = await session_action(manager, action)
-        self._events += 1
-        if action == ACTION_REFRESH and notice.ok:
+        self.health.changed()
+        if action == ACTION_RESET:
+            self.health.reset()
+            self.scheduler = None
+        elif action == ACTION_REFRESH and notice.ok:
             self._healthy()
-        elif notice.error is not None and notice.error.needs_user and action != ACTION_RESET:
+        elif notice.error is not None and notice.error.needs_user:
             # A refusal the user saw by pressing a button is the same news the refresh task
             # would bring later: mark the provider now, not at the next scheduled refresh.
-            self._on_needs_user(notice.error)
-        elif action == ACTION_RESET:
-            self.needs_user = None
-            self.scheduler = None
+            self.health.blocked(notice.error)
         return notice
 
-    async def _action_sign_in(self) -> Notice:
+    async def _sign_in_button(self) -> Notice:
         """Sign in again with the stored credentials (the options page's button)."""
-        await self._stop_recovery()
+        await _cancel(self._recovery)
         try:
             await self._sign_in(automatic=False)
         except CaptchaRequiredError as err:
-            return Notice(
-                "Amazon wants a picture puzzle solved: use Reconfigure, which shows it. "
-                f"How to fix it: {err.guide_url}",
-                ok=False,
-                guide_url=err.guide_url,
+            return Notice.problem(
+                "Amazon wants a picture puzzle solved: use Reconfigure, which shows it.",
+                err.guide_url,
             )
         except AlexaAuthError as err:
             return Notice.from_error(err)
         self._healthy()
-        status = self._require_manager().status()
-        who = f" as {status.account_label}" if status.account_label else ""
-        return Notice(f"Signed in to {status.marketplace}{who}.")
+        return signed_in_notice(self._require_manager().status())
 
     async def get_diagnostics(self) -> dict[str, Any]:
         """Return the redacted diagnostics report (no secret, no e-mail address)."""
         manager = self.manager
         if manager is None:
             return {"state": "not started"}
-        key = helpers.stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
+        key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
         checks = await run_checks(manager, scheduler=self.scheduler, totp_key=key, validate=False)
         extra = {
+            **self.health.to_dict(),
             "ma_structured_errors": hasattr(self.mass.config, "update_provider_last_error"),
-            "notify_on_failure": self._option_bool(CONF_NOTIFY, default=True),
-            "refresh_enabled": self._option_bool(CONF_REFRESH_ENABLED, default=True),
-            "offline_code": self.offline.code if self.offline else None,
-            "needs_user_code": self.needs_user.code if self.needs_user else None,
+            "notify_on_failure": self._option_on(CONF_NOTIFY),
+            "refresh_enabled": self._option_on(CONF_REFRESH_ENABLED),
             "recovery_running": self._recovery is not None and not self._recovery.done(),
-            "last_error_set": self._published,
         }
         return await build_report(manager, checks, scheduler=self.scheduler, extra=extra)
 
@@ -544,19 +385,19 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         if manager is not None:
             await manager.close()
 
-    def _stored_str(self, key: str) -> str:
-        value = helpers.stored_value(self.mass, self.instance_id, key)
-        return value if isinstance(value, str) else ""
-
-    def _option_bool(self, key: str, *, default: bool) -> bool:
-        value = self._option(key)
-        return default if value is None else bool(value)
+    def _stored(self, key: str) -> str:
+        return stored_text(self.mass, self.instance_id, key).strip()
 
     def _option(self, key: str) -> Any:
         try:
             return self.config.get_value(key)
         except (KeyError, AttributeError):
             return None
+
+    def _option_on(self, key: str) -> bool:
+        """Return a yes/no option; every one of this provider's is on by default."""
+        value = self._option(key)
+        return True if value is None else bool(value)
 
     def _interval_days(self) -> float:
         value = self._option(CONF_REFRESH_INTERVAL)
@@ -570,6 +411,55 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return DEFAULT_INTERVAL_DAYS
 
 
+async def session_action(manager: AuthSessionManager, action: str) -> Notice:
+    """
+    Test, refresh or reset a stored session (running or not) and say what happened.
+
+    :param manager: The account's manager.
+    :param action: One of :data:`SESSION_BUTTONS`.
+    """
+    try:
+        if action == ACTION_RESET:
+            result = await manager.reset(deregister=True)
+            where = f" A backup is in {result.backup.name}." if result.backup else ""
+            device = (
+                "The device was removed from your Amazon account."
+                if result.deregistered
+                else "The device could not be removed at Amazon (or there was none); if it is "
+                'still listed under "Your devices", remove it there.'
+            )
+            return Notice(f"Signed out and the stored session deleted.{where} {device}")
+        if manager.registration is None:
+            await manager.restore(validate=False)
+        if not manager.signed_in:
+            guide = guide_link(GuideSlug.COOKIE_REFRESH)
+            text = f'Not signed in to Amazon yet: press "{SIGN_IN_LABEL}".'
+            return Notice(text, ok=False, guide_url=guide)
+        if action == ACTION_REFRESH:
+            await manager.refresh()
+            return Notice("Refreshed: Amazon issued new cookies (good for 14 days).")
+        if await manager.check():
+            return Notice("Amazon accepts the session.")
+        return Notice.problem(
+            f'Amazon no longer accepts the stored cookies. Press "{REFRESH_LABEL}"; if that '
+            "fails, sign in again.",
+            guide_link(GuideSlug.COOKIE_REFRESH),
+        )
+    except AlexaAuthError as err:
+        return Notice.from_error(err)
+
+
+def signed_in_notice(status: SessionStatus, *, then: str = "") -> Notice:
+    """
+    Return the good news of a sign-in: where, and as whom (masked).
+
+    :param status: The manager's snapshot after the sign-in.
+    :param then: What the user does next, as a sentence.
+    """
+    text = f"Signed in to {status.marketplace}{signed_in_as(status)}."
+    return Notice(f"{text} {then}" if then else text)
+
+
 async def _cancel(task: asyncio.Task[None] | None) -> None:
     """Cancel a task and wait until it has ended (not the one running this)."""
     if task is None or task.done() or task is asyncio.current_task():
@@ -577,39 +467,3 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def health_section(
-    status: SessionStatus, checks: list[HealthCheck], problem: Notice | None
-) -> list[ConfigEntry]:
-    """
-    Return the health section: who is signed in where, cookie age, refreshes, and warnings.
-
-    :param status: The manager's snapshot.
-    :param checks: The health checks (no request to Amazon).
-    :param problem: The error that needs the user, or the outage, if any.
-    """
-    entries: list[ConfigEntry] = []
-    if problem is not None:
-        entries.append(problem.entry("alexa_problem"))
-    by_key = {check.key: check for check in checks}
-    summary: list[str] = []
-    if status.signed_in:
-        who = f" as {status.account_label}" if status.account_label else ""
-        device = f' (device "{status.device_name}")' if status.device_name else ""
-        summary.append(f"Signed in{who} on {status.marketplace}{device}.")
-    else:
-        summary.append(f'Not signed in to Amazon ({status.marketplace}): press "{SIGN_IN_LABEL}".')
-    for key in ("cookie_age", "last_refresh"):
-        check = by_key.get(key)
-        if check is not None and check.status is CheckStatus.OK:
-            summary.append(check.message)
-    entries.append(info_entry("alexa_status", " ".join(summary)))
-    for index, check in enumerate(checks):
-        if check.status is CheckStatus.OK or (check.key == "signed_in" and not status.signed_in):
-            continue
-        link = f" How to fix it: {check.guide_url}" if check.guide_url else ""
-        entries.append(
-            warning_entry(f"alexa_check_{index}", check.message + link, help_link=check.guide_url)
-        )
-    return entries

@@ -1,12 +1,13 @@
 """
-The setup flow for newer Music Assistant (models 1.1.169 and later).
+The setup flow of Music Assistant 2.10+ (models 1.1.169 and later).
 
-Newer MA adds a provider only through ``setup_flow.py``'s ``run_setup(session)`` and runs it
-again as "Reconfigure" (with ``reason == "auth"`` after a sign-in failure). The flow asks for
-the credentials, checks the 2FA key before anything is sent (and shows the code it makes),
-signs in while a progress step shows, asks for a captcha when Amazon wants one, and hands the
-signed-in session to the new instance: the sign-in goes into a pending folder that the instance
-takes over when ``finish`` loads it, so loading needs neither a password nor a second sign-in.
+2.10+ adds a provider only through ``setup_flow.py``'s ``run_setup(session)`` and runs it again
+as "Reconfigure" (with ``reason == "auth"`` after a sign-in failure). The flow asks for the
+credentials, checks the 2FA key before anything is sent (and shows the code it makes), signs in
+while a progress step shows, asks for a captcha when Amazon wants one, and hands the signed-in
+session to the new instance: the sign-in goes into a pending session (see ``pending.py``) that
+the instance takes over when ``finish`` loads it, so loading needs neither a password nor a
+second sign-in.
 
 Every failure comes back to the form with the reason and the guide link; nothing is stored
 until the sign-in succeeded. A reconfigure keeps the device Amazon knows (the pending folder
@@ -15,9 +16,6 @@ starts as a copy of the instance's), and may leave the secret fields empty to ke
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,14 +24,6 @@ from music_assistant.models.setup_flow import SetupFlowError
 from music_assistant_alexa.auth.errors import AlexaAuthError, CaptchaRequiredError
 from music_assistant_alexa.guide import GuideSlug, guide_link
 
-from . import helpers
-from .config_entries import (
-    Notice,
-    captcha_entries,
-    check_credentials,
-    credential_entries,
-    key_entries,
-)
 from .constants import (
     CONF_CAPTCHA_ANSWER,
     CONF_EMAIL,
@@ -42,25 +32,25 @@ from .constants import (
     CONF_PENDING_SESSION,
     CONF_TOTP_KEY,
 )
+from .context import AdapterContext
+from .credentials import AccountCredentials, field_at_fault, parse_credentials
+from .entries import captcha_entries, code_hint, credential_entries, key_entries, notice_entries
+from .notices import Notice, avoid_suppressed
+from .pending import safe_id
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
-    from pathlib import Path
 
     from music_assistant.models.setup_flow import SetupSession
     from music_assistant_models.config_entries import ConfigEntry
 
-    from music_assistant_alexa.auth.session import AuthSessionManager
-
-    from .config_entries import Credentials
-
-_LOGGER = logging.getLogger(__name__)
+    from .pending import PendingSignIn
 
 STEP_USER: Final = "user"
 STEP_SIGN_IN: Final = "sign_in"
 STEP_CAPTCHA: Final = "captcha"
-#: Longest wait for Amazon to take our device back when the flow is abandoned.
-_DEREGISTER_TIMEOUT: Final = 15.0
+#: Secrets a re-shown form may leave empty (MA never shows a secret again).
+_SECRETS: Final = (CONF_PASSWORD, CONF_TOTP_KEY)
 
 
 async def run_setup(session: SetupSession) -> None:
@@ -81,26 +71,22 @@ class _Flow:
 
     def __init__(self, session: SetupSession) -> None:
         self.session = session
-        self.mass = session.mass
-        context = session.context
-        self.reconfigure = context.kind == "reconfigure" and bool(context.instance_id)
-        stored: dict[str, Any] = {**(context.values or {}), **(context.setup_data or {})}
+        self.context = AdapterContext.of(session.mass)
+        flow = session.context
+        self.reconfigure = flow.kind == "reconfigure" and bool(flow.instance_id)
+        stored: dict[str, Any] = {**(flow.values or {}), **(flow.setup_data or {})}
         self.prefill = {
             key: stored[key] for key in (CONF_EMAIL, CONF_MARKETPLACE) if stored.get(key)
         }
-        #: Secrets typed earlier in this flow (or stored, on a reconfigure): a re-shown form
-        #: may leave them empty, because MA never shows a secret again.
+        #: Secrets typed earlier in this flow (or stored, on a reconfigure).
         self.remembered: dict[str, str] = {
-            key: value
-            for key in (CONF_PASSWORD, CONF_TOTP_KEY)
-            if isinstance(value := stored.get(key), str) and value
+            key: value for key in _SECRETS if isinstance(value := stored.get(key), str) and value
         }
-        self.pending_id = helpers.safe_id(session.flow_id)
-        self.folder: Path = helpers.pending_dir(self.mass, self.pending_id)
-        self.seed: Path | None = (
-            helpers.instance_dir(self.mass, str(context.instance_id)) if self.reconfigure else None
+        self.pending_id = safe_id(session.flow_id)
+        self.seed = (
+            self.context.instance_folder(str(flow.instance_id)) if self.reconfigure else None
         )
-        self.manager: AuthSessionManager | None = None
+        self.sign_in: PendingSignIn | None = None
         self.signed_in = False
         self.finished = False
 
@@ -121,8 +107,18 @@ class _Flow:
                 self._user_entries(notices), step_id=STEP_USER, errors=errors, last_step=True
             )
             errors, notices = {}, []
-            creds = self._credentials(values, errors, notices)
-            if creds is None:
+            try:
+                creds = self._credentials(values)
+            except AlexaAuthError as err:
+                email = values.get(CONF_EMAIL)
+                password = self.remembered.get(CONF_PASSWORD)
+                field = field_at_fault(err, email if isinstance(email, str) else "", password)
+                if field == CONF_TOTP_KEY:
+                    # A bad key is never kept: the re-shown form must ask for it again.
+                    self.remembered.pop(CONF_TOTP_KEY, None)
+                notice = Notice.from_error(err, field=field)
+                errors[field or "base"] = notice.text
+                notices.append(notice)
                 continue
             problem = await self._sign_in(creds)
             if problem is not None:
@@ -142,7 +138,7 @@ class _Flow:
             except SetupFlowError as err:
                 # The instance did not load with the session (rare: it was signed in a moment
                 # ago); show why and let the user try again.
-                text = helpers.avoid_suppressed(str(err))
+                text = avoid_suppressed(str(err))
                 errors["base"] = text
                 notices.append(Notice(text, ok=False))
                 self.signed_in = False
@@ -151,61 +147,51 @@ class _Flow:
             return
 
     def _user_entries(self, notices: list[Notice]) -> list[ConfigEntry]:
-        entries: list[ConfigEntry] = [
-            notice.entry(f"alexa_notice_{i}") for i, notice in enumerate(notices)
-        ]
-        fields = credential_entries(flow=True, keep=frozenset(self.remembered))
-        for entry in fields:
-            if entry.key in self.prefill:
-                entry = replace(entry, value=self.prefill[entry.key])  # noqa: PLW2901
-            entries.append(entry)
+        entries = notice_entries(notices)
+        for entry in credential_entries(flow=True, keep=frozenset(self.remembered)):
+            prefilled = self.prefill.get(entry.key)
+            entries.append(replace(entry, value=prefilled) if prefilled else entry)
             if entry.key == CONF_TOTP_KEY:
-                now = helpers.SETTINGS.clock.time()
+                now = self.context.clock.time()
                 entries.extend(key_entries(self.remembered.get(CONF_TOTP_KEY), now))
         return entries
 
-    def _credentials(
-        self, values: Mapping[str, Any], errors: dict[str, str], notices: list[Notice]
-    ) -> Credentials | None:
-        """Check the submitted values; on a problem fill ``errors`` and return None."""
+    def _credentials(self, values: Mapping[str, Any]) -> AccountCredentials:
+        """Remember the submitted values and check them; raise the problem the user must fix."""
         email = values.get(CONF_EMAIL)
         market = values.get(CONF_MARKETPLACE)
         self.prefill.update(
             {k: v for k, v in ((CONF_EMAIL, email), (CONF_MARKETPLACE, market)) if v}
         )
-        for key in (CONF_PASSWORD, CONF_TOTP_KEY):
+        for key in _SECRETS:
             typed = values.get(key)
             if isinstance(typed, str) and typed:
                 self.remembered[key] = typed
-        creds = check_credentials(
-            email.strip() if isinstance(email, str) else "",
+        return parse_credentials(
+            email if isinstance(email, str) else "",
             self.remembered.get(CONF_PASSWORD),
             self.remembered.get(CONF_TOTP_KEY),
             market if isinstance(market, str) else None,
         )
-        if isinstance(creds, Notice):
-            if creds.field == CONF_TOTP_KEY:
-                # A bad key is never kept: the re-shown form must ask for it again.
-                self.remembered.pop(CONF_TOTP_KEY, None)
-            errors[creds.field or "base"] = creds.text
-            notices.append(creds)
-            return None
-        return creds
 
-    async def _sign_in(self, creds: Credentials) -> Notice | None:
-        """Sign in into the pending folder; return the problem, or None when signed in."""
-        await self._reset_pending()
-        now = helpers.SETTINGS.clock.time()
-        await helpers.run_blocking(
-            helpers.prepare_pending, self.folder, copy_from=self.seed, now=now
+    async def _sign_in(self, creds: AccountCredentials) -> Notice | None:
+        """Sign in into the pending session; return the problem, or None when signed in."""
+        await self._discard(sign_out=False)
+        pending = self.context.pending
+        sign_in = await pending.prepare(
+            self.pending_id,
+            marketplace=creds.marketplace,
+            seed=self.seed,
+            pending_id=self.pending_id,
+            credentials=creds,
         )
-        manager = helpers.create_manager(self.mass, self.folder, creds.marketplace)
-        self.manager = manager
+        self.sign_in = sign_in
+        manager = sign_in.manager
         step: Awaitable[None] = manager.login(creds.email, creds.password, creds.key)
         captcha_errors: dict[str, str] = {}
         while True:
             # The code shown is the one of this moment (a captcha step may have taken minutes).
-            hint = helpers.code_hint(creds.key, helpers.SETTINGS.clock.time())
+            hint = code_hint(creds.key, self.context.clock.time())
             try:
                 await self.session.progress_until(
                     step, STEP_SIGN_IN, text=f"Signing in to {creds.marketplace}. {hint}"
@@ -228,41 +214,24 @@ class _Flow:
                     "new picture."
                 }
             except AlexaAuthError as err:
-                await self._reset_pending()
+                await self._discard(sign_out=False)
                 return Notice.from_error(err)
+        await pending.finish(sign_in)
+        self.sign_in = None
         self.signed_in = True
-        await manager.close()
         return None
 
-    async def _reset_pending(self) -> None:
-        manager, self.manager = self.manager, None
-        if manager is not None:
-            await manager.close()
+    async def _discard(self, *, sign_out: bool) -> None:
+        """Delete this flow's pending session (and its open sign-in); sign it out if asked."""
+        sign_in, self.sign_in = self.sign_in, None
         self.signed_in = False
-        await helpers.run_blocking(helpers.discard_pending, self.folder)
+        pending = self.context.pending
+        await pending.discard(sign_in or pending.folder(self.pending_id), sign_out=sign_out)
 
     async def cleanup(self) -> None:
-        """Close the manager; if the flow ended without finishing, undo its sign-in."""
-        if self.manager is not None:
-            await self.manager.close()
-            self.manager = None
+        """Close the sign-in; if the flow ended without finishing, undo it."""
         if self.finished:
             return
-        if self.signed_in and not self.reconfigure:
-            # A device was registered for an instance that will never exist: take it off the
-            # account again. (A reconfigure shares its device with the live instance.)
-            with contextlib.suppress(AlexaAuthError, TimeoutError):
-                async with asyncio.timeout(_DEREGISTER_TIMEOUT):
-                    await self._deregister()
-        await helpers.run_blocking(helpers.discard_pending, self.folder)
-
-    async def _deregister(self) -> None:
-        manager = helpers.create_manager(
-            self.mass, self.folder, helpers.registered_marketplace(self.folder)
-        )
-        try:
-            result = await manager.reset(deregister=True)
-            if result.backup is not None:
-                await helpers.run_blocking(helpers.discard_pending, result.backup)
-        finally:
-            await manager.close()
+        # A device registered for an instance that will never exist goes off the account
+        # again. (A reconfigure's copy shares its device with the live instance: kept.)
+        await self._discard(sign_out=self.signed_in)

@@ -1,20 +1,21 @@
 """
 The fixtures of the adapter tests (see ``conftest.py``, which loads them when it can).
 
-Each test gets a fresh stand-in ``mass`` of the generation it asks for, reaching the simulator
-through the adapter's settings (fake clock, no pacing, background sleeps that wait for the
-test), and everything is stopped and closed afterwards.
+Each test gets a fresh stand-in ``mass`` of the generation it asks for, with the adapter's
+context attached the way the adapter finds it (:meth:`AdapterContext.attach`): the simulator as
+Amazon, the fake clock, no pacing, and background sleeps that wait for the test. Everything is
+stopped and closed afterwards.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from music_assistant.mass import MusicAssistant
 
 import music_assistant_alexa.ma as ma_module
-from music_assistant_alexa.ma import config_entries, helpers, provider
+from music_assistant_alexa.ma.context import AdapterContext
 
 from .support import HAS_SETUP_FLOWS, SteppedClock, load_manifest
 
@@ -28,17 +29,6 @@ if TYPE_CHECKING:
     from tests.helpers import FakeClock
 
 
-@pytest.fixture(autouse=True)
-async def _adapter_state(
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[None]:
-    """Forget the adapter's module-level state between tests."""
-    monkeypatch.setattr(config_entries, "_last_sweep", None)
-    yield
-    await config_entries.close_all()
-    provider._FAILED_LOGINS.clear()
-
-
 @pytest.fixture
 def background_clock(clock: FakeClock) -> SteppedClock:
     """Return the clock background tasks sleep on (they wait until a test moves time)."""
@@ -47,28 +37,27 @@ def background_clock(clock: FakeClock) -> SteppedClock:
 
 @pytest.fixture
 def adapter_settings(
-    monkeypatch: pytest.MonkeyPatch,
-    simulator: AmazonSimulator,
-    clock: FakeClock,
-    background_clock: SteppedClock,
-) -> helpers.AdapterSettings:
-    """Point the adapter at the simulator, with the fake clock and no pacing."""
-    settings = helpers.AdapterSettings(
-        clock=clock,
-        pace=0,
-        request_timeout=5,
-        endpoint=simulator.base_url,
-        refresh_jitter=0,
-        background_clock=background_clock,
-    )
-    monkeypatch.setattr(helpers, "SETTINGS", settings)
-    return settings
+    simulator: AmazonSimulator, clock: FakeClock, background_clock: SteppedClock
+) -> dict[str, Any]:
+    """Return the context settings of the tests: the simulator, the fake clock, no pacing."""
+    return {
+        "clock": clock,
+        "background_clock": background_clock,
+        "pace": 0,
+        "request_timeout": 5,
+        "endpoint": simulator.base_url,
+        "refresh_jitter": 0,
+    }
 
 
 async def _make_mass(
-    generation: str, tmp_path: Path, http_session: aiohttp.ClientSession
+    generation: str,
+    tmp_path: Path,
+    http_session: aiohttp.ClientSession,
+    settings: dict[str, Any],
 ) -> MusicAssistant:
     mass = MusicAssistant(str(tmp_path / "data"), http_session, generation=generation)
+    AdapterContext.for_mass(mass, **settings).attach(mass)
     flow_module = None
     if generation == "new":
         from music_assistant_alexa.ma import setup_flow  # noqa: PLC0415 - newer models only
@@ -83,14 +72,13 @@ async def mass(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     http_session: aiohttp.ClientSession,
-    adapter_settings: helpers.AdapterSettings,
+    adapter_settings: dict[str, Any],
 ) -> AsyncIterator[MusicAssistant]:
     """Return a stand-in MA of each generation (the newer one needs models 1.1.169+)."""
-    del adapter_settings
     generation = str(request.param)
     if generation == "new" and not HAS_SETUP_FLOWS:
         pytest.skip("setup flows need music-assistant-models 1.1.169 or later")
-    server = await _make_mass(generation, tmp_path, http_session)
+    server = await _make_mass(generation, tmp_path, http_session, adapter_settings)
     yield server
     await server.stop()
 
@@ -99,11 +87,10 @@ async def mass(
 async def old_mass(
     tmp_path: Path,
     http_session: aiohttp.ClientSession,
-    adapter_settings: helpers.AdapterSettings,
+    adapter_settings: dict[str, Any],
 ) -> AsyncIterator[MusicAssistant]:
-    """Return a stand-in of the older MA (forms and buttons)."""
-    del adapter_settings
-    server = await _make_mass("old", tmp_path, http_session)
+    """Return a stand-in of MA 2.9 (forms and buttons)."""
+    server = await _make_mass("old", tmp_path, http_session, adapter_settings)
     yield server
     await server.stop()
 
@@ -112,22 +99,14 @@ async def old_mass(
 async def new_mass(
     tmp_path: Path,
     http_session: aiohttp.ClientSession,
-    adapter_settings: helpers.AdapterSettings,
+    adapter_settings: dict[str, Any],
 ) -> AsyncIterator[MusicAssistant]:
-    """Return a stand-in of the newer MA (setup flows)."""
-    del adapter_settings
+    """Return a stand-in of MA 2.10+ (setup flows)."""
     if not HAS_SETUP_FLOWS:
         pytest.skip("setup flows need music-assistant-models 1.1.169 or later")
-    server = await _make_mass("new", tmp_path, http_session)
+    server = await _make_mass("new", tmp_path, http_session, adapter_settings)
     yield server
     await server.stop()
 
 
-__all__ = [
-    "_adapter_state",
-    "adapter_settings",
-    "background_clock",
-    "mass",
-    "new_mass",
-    "old_mass",
-]
+__all__ = ["adapter_settings", "background_clock", "mass", "new_mass", "old_mass"]

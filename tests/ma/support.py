@@ -1,13 +1,18 @@
 """
 Helpers of the adapter tests.
 
-The manifest, the form values, a clock for background tasks, and adding an instance the way
-each MA generation does it (the add dialog's buttons and Save, or the setup flow).
+The manifest, the form values, a clock for background tasks, waiting for the work MA started,
+restarting MA, and adding an instance the way each MA generation does it (the add dialog's
+buttons and Save, or the setup flow).
+
+Waits are conditions, never a number of event-loop turns: work that talks to the simulator
+takes as many turns as its sockets need, more of them on a loaded machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +30,7 @@ from music_assistant_alexa.ma.constants import (
     DOMAIN,
     SESSION_ID,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from tests.helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, FakeClock
 
 if TYPE_CHECKING:
@@ -48,6 +54,10 @@ FORM: Final[dict[str, Any]] = {
     CONF_MARKETPLACE: "amazon.com",
 }
 DIALOG: Final = "dlg-0001"
+#: Longest (real) wait for local work; it only guards against a hang.
+WAIT_LIMIT: Final = 5.0
+#: How often a condition is looked at while waiting.
+_POLL: Final = 0.001
 
 
 class SteppedClock:
@@ -65,7 +75,7 @@ class SteppedClock:
         :param clock: The fake clock whose time is read and moved.
         """
         self.clock = clock
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[float, asyncio.Future[None], asyncio.Task[object] | None]] = []
 
     def time(self) -> float:
         """Return the fake time."""
@@ -78,30 +88,42 @@ class SteppedClock:
         :param seconds: How long to wait.
         """
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self.clock.now + max(0.0, seconds), future))
+        entry = (self.clock.now + max(0.0, seconds), future, asyncio.current_task())
+        self._sleepers.append(entry)
         try:
             await future
         finally:
-            self._sleepers = [(t, f) for t, f in self._sleepers if f is not future]
+            self._sleepers.remove(entry)
 
     @property
     def sleepers(self) -> int:
         """Return how many tasks are sleeping."""
         return len(self._sleepers)
 
-    async def advance(self, seconds: float, *, settle: int = 50) -> None:
+    def holds(self, task: asyncio.Task[object]) -> bool:
         """
-        Move the time on, wake every sleeper that is due, and let the woken work run.
+        Return whether a task sleeps on this clock (until a test moves the time).
+
+        :param task: The task.
+        """
+        return any(t is task and not f.done() for _, f, t in self._sleepers)
+
+    async def advance(self, seconds: float) -> None:
+        """
+        Move the time on, wake every sleeper that is due, and wait for the woken work.
+
+        Returns once every woken task has finished or sleeps on this clock again.
 
         :param seconds: How far to move.
-        :param settle: Event-loop turns to let the woken tasks (and their requests) finish.
         """
         self.clock.now += seconds
-        for wake, future in list(self._sleepers):
+        woken = []
+        for wake, future, task in list(self._sleepers):
             if wake <= self.clock.now and not future.done():
                 future.set_result(None)
-        for _ in range(settle):
-            await asyncio.sleep(0.001)
+                if task is not None:
+                    woken.append(task)
+        await eventually(lambda: all(task.done() or self.holds(task) for task in woken))
 
 
 def load_manifest() -> ProviderManifest:
@@ -171,7 +193,7 @@ async def add_with_form(
         assert pending, texts(entries.values())
         submitted[CONF_PENDING_SESSION] = pending
     config = await mass.config.save_provider_config(DOMAIN, submitted)
-    await settle()
+    await settle(mass)
     instance_id: str = config.instance_id
     return instance_id
 
@@ -228,33 +250,75 @@ async def add(mass: MusicAssistant, values: dict[str, Any] | None = None) -> str
         instance_id = await add_with_flow(mass, values)
     else:
         instance_id = await add_with_form(mass, values)
-    await settle()
+    await settle(mass)
     return instance_id
 
 
-async def eventually(predicate: Callable[[], bool], *, limit: float = 5.0) -> None:
+async def eventually(predicate: Callable[[], bool]) -> None:
     """
     Wait until background work (requests to the simulator) made a condition true.
 
     :param predicate: The condition.
-    :param limit: Give up after this many (real) seconds; the work is local, so this only
-        guards against a hang.
     """
-    async with asyncio.timeout(limit):
+    async with asyncio.timeout(WAIT_LIMIT):
         # Polling: the condition changes inside other tasks (and their sockets), with no
         # event to wait on.
         while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(_POLL)
 
 
-async def settle(turns: int = 5) -> None:
+def stepped_clock(mass: MusicAssistant) -> SteppedClock:
     """
-    Let background tasks MA started (``loaded_in_mass``) run.
+    Return the stepped clock the adapter's background work sleeps on in a test's MA.
 
-    :param turns: Event-loop turns.
+    :param mass: The stand-in.
     """
-    for _ in range(turns):
-        await asyncio.sleep(0)
+    clock = AdapterContext.of(mass).background_clock
+    assert isinstance(clock, SteppedClock)
+    return clock
+
+
+async def settle(mass: MusicAssistant) -> None:
+    """
+    Wait until every task MA started has finished, or sleeps until the test moves time.
+
+    Loads, ``loaded_in_mass``, clean-ups and timers' work run to their end, however many
+    requests to the simulator they make; the refresh schedule and the reconnect loop sleep on
+    the stepped clock and are not waited for.
+
+    :param mass: The stand-in.
+    """
+    clock = stepped_clock(mass)
+    await eventually(lambda: all(clock.holds(task) for task in mass.running_tasks))
+
+
+async def fire_timers(mass: MusicAssistant) -> int:
+    """
+    Fire MA's pending timers now (MA's 120 s load retry, a deferred notice) and settle.
+
+    :param mass: The stand-in.
+    :returns: How many timers fired.
+    """
+    fired: int = await mass.run_timers()
+    await settle(mass)
+    return fired
+
+
+def restart(mass: MusicAssistant) -> MusicAssistant:
+    """
+    Return the server as after a restart: the same settings and data, fresh memory.
+
+    Stop ``mass`` first and start the returned one.
+
+    :param mass: The stand-in.
+    """
+    restarted = mass.restarted()
+    context = AdapterContext.of(mass)
+    fresh = dataclasses.replace(
+        context, http_session=restarted.http_session, create_task=restarted.create_task
+    )
+    fresh.attach(restarted)
+    return restarted
 
 
 async def try_add(mass: MusicAssistant, values: dict[str, Any]) -> tuple[str, str]:
@@ -291,10 +355,13 @@ __all__ = [
     "add_with_form",
     "by_key",
     "eventually",
+    "fire_timers",
     "form",
     "load_manifest",
+    "restart",
     "settle",
     "start_flow",
+    "stepped_clock",
     "submit",
     "texts",
     "try_add",

@@ -16,7 +16,6 @@ import pytest
 from music_assistant_models.errors import LoginFailed
 
 from music_assistant_alexa.guide import GuideSlug, guide_link
-from music_assistant_alexa.ma import helpers
 from music_assistant_alexa.ma.constants import (
     ACTION_SIGN_IN,
     CONF_CAPTCHA_ANSWER,
@@ -24,7 +23,9 @@ from music_assistant_alexa.ma.constants import (
     CONF_PENDING_SESSION,
     CONF_TOTP_KEY,
     DOMAIN,
+    PENDING_FOLDER,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from tests.helpers import TEST_EMAIL
 
 from .support import (
@@ -32,7 +33,9 @@ from .support import (
     add,
     add_with_form,
     by_key,
+    fire_timers,
     form,
+    restart,
     settle,
     start_flow,
     submit,
@@ -57,7 +60,7 @@ SUPPRESSED = (
 
 def _nothing_stored(mass: MusicAssistant) -> None:
     """Assert that no session file and no provider config was kept."""
-    root = helpers.storage_root(mass)
+    root = AdapterContext.of(mass).storage_root
     assert not list(root.rglob("registration.json")) if root.exists() else True
     assert not list(root.rglob("cookies.json")) if root.exists() else True
     assert mass.config.get("providers") == {}
@@ -148,7 +151,7 @@ async def test_failed_load_raises_login_failed(
     assert guide_link(GuideSlug.PASSKEY) in str(caught.value)
     _assert_readable(str(caught.value))
     _nothing_stored(old_mass)
-    assert not list(helpers.storage_root(old_mass).glob(f"{DOMAIN}--*"))
+    assert not list(AdapterContext.of(old_mass).storage_root.glob(f"{DOMAIN}--*"))
 
 
 async def test_rejected_session_at_start_needs_the_user(
@@ -158,7 +161,8 @@ async def test_rejected_session_at_start_needs_the_user(
     A revoked session and a changed password: the start-up load fails with LoginFailed.
 
     MA stores the message as ``last_error`` (newer MA: code 6, status "auth_required") and
-    retries later; the retry does not send the refused password to Amazon again.
+    retries later; neither the retry nor the next start of MA sends the refused password to
+    Amazon again.
     """
     instance_id = await add(mass)
     await mass.stop()
@@ -168,7 +172,7 @@ async def test_rejected_session_at_start_needs_the_user(
     assert account is not None
     account.password = "changed at amazon"
 
-    restarted = mass.restarted()
+    restarted = restart(mass)
     try:
         await restarted.start()
         assert restarted.get_provider(instance_id) is None
@@ -181,12 +185,22 @@ async def test_rejected_session_at_start_needs_the_user(
         assert f"load_provider_{instance_id}" in restarted.pending_timers
 
         posts = simulator.request_count("/ap/signin", method="POST")
-        await restarted.run_timers()  # MA's retry, 120 s later
-        await settle()
+        await fire_timers(restarted)  # MA's retry, 120 s later
         assert simulator.request_count("/ap/signin", method="POST") == posts
         assert restarted.get_provider(instance_id) is None
     finally:
         await restarted.stop()
+
+    again = restart(restarted)
+    try:
+        await again.start()
+        assert again.get_provider(instance_id) is None
+        message = again.config.last_error_message(instance_id)
+        assert message is not None
+        assert "not sent again automatically" in message
+        assert simulator.request_count("/ap/signin", method="POST") == posts
+    finally:
+        await again.stop()
 
 
 async def test_captcha_round_trip_through_the_form(
@@ -217,7 +231,7 @@ async def test_captcha_round_trip_through_the_form(
     config = await old_mass.config.save_provider_config(
         DOMAIN, {**answer, CONF_PENDING_SESSION: pending}
     )
-    await settle()
+    await settle(old_mass)
     assert old_mass.get_provider(config.instance_id) is not None
     assert simulator.device_count(TEST_EMAIL) == 1
 
@@ -283,7 +297,7 @@ async def test_abandoned_flow_leaves_nothing(
 
     await new_mass.config.abort_setup_flow(step.flow_id)
 
-    root = helpers.storage_root(new_mass) / ".pending"
+    root = AdapterContext.of(new_mass).storage_root / PENDING_FOLDER
     assert not root.exists() or not any(root.iterdir())
     assert simulator.device_count(TEST_EMAIL) == 0
 

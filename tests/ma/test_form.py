@@ -17,7 +17,6 @@ from music_assistant_models.enums import ConfigEntryType
 
 import music_assistant_alexa.ma as ma_module
 from music_assistant_alexa.guide import GuideSlug, guide_link
-from music_assistant_alexa.ma import helpers
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -30,6 +29,7 @@ from music_assistant_alexa.ma.constants import (
     CONF_REFRESH_INTERVAL,
     CONF_TOTP_KEY,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL, TEST_KEY, current_code
 
@@ -178,5 +178,5 @@ async def test_buttons_on_an_existing_instance(
     assert "Signed out" in text
     assert "removed from your Amazon account" in text
     assert simulator.device_count(TEST_EMAIL) == 0
-    assert not (helpers.instance_dir(mass, instance_id) / "registration.json").exists()
+    assert not (AdapterContext.of(mass).instance_folder(instance_id) / "registration.json").exists()
     assert "Not signed in" in texts(await provider.health_entries())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from music_assistant_alexa.ma import helpers
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_SIGN_IN,
@@ -20,10 +19,11 @@ from music_assistant_alexa.ma.constants import (
     DOMAIN,
     STORAGE_FOLDER,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL
 
-from .support import FORM, add, add_with_form, by_key, eventually, form
+from .support import FORM, add, add_with_form, by_key, eventually, form, restart
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,7 +56,12 @@ def _our_tasks() -> list[asyncio.Task[object]]:
 async def test_fresh_instance_signs_in_once(
     mass: MusicAssistant, simulator: AmazonSimulator
 ) -> None:
-    """The sign-in happens in the form/flow; loading the instance adopts it, no second one."""
+    """
+    The sign-in happens in the form/flow; loading the instance adopts it, no second one.
+
+    Nor a second check: the sign-in asked Amazon once whether the new session works, and the
+    instance that takes it over a moment later does not ask again.
+    """
     instance_id = await add(mass)
 
     provider = _provider(mass, instance_id)
@@ -64,10 +69,11 @@ async def test_fresh_instance_signs_in_once(
     assert provider.manager.signed_in
     assert simulator.device_count(TEST_EMAIL) == 1
     assert simulator.request_count("/auth/register") == 1
-    store = helpers.instance_dir(mass, instance_id)
+    assert simulator.request_count("/api/customer-status") == 1
+    store = AdapterContext.of(mass).instance_folder(instance_id)
     assert (store / "registration.json").exists()
     # the pending folder of the sign-in was taken over, not copied
-    assert not any((helpers.storage_root(mass) / ".pending").glob("*/registration.json"))
+    assert not any((AdapterContext.of(mass).storage_root / ".pending").glob("*/registration.json"))
     assert provider.scheduler is not None
     assert provider.scheduler.running
 
@@ -90,7 +96,7 @@ async def test_restart_restores_without_password(
     await mass.stop()
     simulator.reset_counts()
 
-    restarted = mass.restarted()
+    restarted = restart(mass)
     try:
         await restarted.start()
         provider = _provider(restarted, instance_id)
@@ -110,9 +116,8 @@ async def test_unload_leaves_no_task_running(
     """Unloading cancels the refresh schedule, timers and every other task of the provider."""
     instance_id = await add(mass)
     provider = _provider(mass, instance_id)
-    await asyncio.sleep(0)
+    await eventually(lambda: background_clock.sleepers == 1)  # the refresh schedule waits
     assert _our_tasks(), "the refresh schedule should be running"
-    assert background_clock.sleepers == 1
 
     await mass.unload_provider(instance_id)
 
@@ -129,7 +134,7 @@ async def test_removal_deregisters_and_wipes(
 ) -> None:
     """Removing the instance removes our device at Amazon and deletes the session folder."""
     instance_id = await add(mass)
-    store = helpers.instance_dir(mass, instance_id)
+    store = AdapterContext.of(mass).instance_folder(instance_id)
     assert simulator.device_count(TEST_EMAIL) == 1
 
     await mass.config.remove_provider_config(instance_id)
@@ -151,7 +156,7 @@ async def test_removing_an_instance_that_is_not_running_cleans_up(
     device out at Amazon and deletes the session folder (after a backup, as a removal does).
     """
     instance_id = await add(mass)
-    store = helpers.instance_dir(mass, instance_id)
+    store = AdapterContext.of(mass).instance_folder(instance_id)
     await mass.config.save_provider_config(DOMAIN, {"enabled": False}, instance_id)
     assert mass.get_provider(instance_id) is None
     await mass.config.remove_provider_config(instance_id)
@@ -164,7 +169,7 @@ async def test_removing_an_instance_that_is_not_running_cleans_up(
     await eventually(lambda: not store.exists())
     await eventually(lambda: simulator.device_count(TEST_EMAIL) == 1)
     assert len(list(store.parent.glob(f"{store.name}.backup-*"))) == 1
-    assert helpers.instance_dir(mass, other).exists()
+    assert AdapterContext.of(mass).instance_folder(other).exists()
     assert _provider(mass, other).manager is not None
 
 
@@ -175,7 +180,7 @@ async def test_reload_is_not_removal(mass: MusicAssistant, simulator: AmazonSimu
     await mass.unload_provider(instance_id)
 
     assert simulator.device_count(TEST_EMAIL) == 1
-    assert (helpers.instance_dir(mass, instance_id) / "registration.json").exists()
+    assert (AdapterContext.of(mass).instance_folder(instance_id) / "registration.json").exists()
 
 
 async def test_store_folder_is_per_instance(mass: MusicAssistant, tmp_path: Path) -> None:
@@ -194,7 +199,7 @@ async def test_abandoned_dialog_sign_in_is_undone(
     entries = by_key(await form(old_mass, FORM, action=ACTION_SIGN_IN))
     pending = entries[CONF_PENDING_SESSION].value
     assert isinstance(pending, str)
-    folder = helpers.pending_dir(old_mass, pending)
+    folder = AdapterContext.of(old_mass).pending.folder(pending)
     assert (folder / "registration.json").exists()
     assert simulator.device_count(TEST_EMAIL) == 1
 

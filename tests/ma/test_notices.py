@@ -19,7 +19,7 @@ from music_assistant_alexa.ma.constants import ACTION_REFRESH, ACTION_SIGN_IN, C
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL
 
-from .support import add, eventually, texts
+from .support import add, eventually, fire_timers, restart, texts
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
@@ -47,7 +47,7 @@ async def _revoke_and_refresh(
     provider = _provider(mass, instance_id)
     simulator.revoke_refresh_tokens(TEST_EMAIL)
     await background_clock.advance(8 * DAY)
-    await eventually(lambda: provider.needs_user is not None)
+    await eventually(lambda: provider.health.blocked_by is not None)
     return provider
 
 
@@ -66,7 +66,7 @@ async def test_needs_user_sets_last_error_after_load(
     assert f"alexa_auth_notice_{instance_id}" in mass.pending_timers
     events_before = len(mass.events)
 
-    await mass.run_timers()
+    await fire_timers(mass)
 
     message = mass.config.last_error_message(instance_id)
     assert message is not None
@@ -90,14 +90,14 @@ async def test_no_notice_when_notify_is_off(
     instance_id = await add(mass)
     before = mass.get_provider(instance_id)
     await mass.config.save_provider_config(DOMAIN, {CONF_NOTIFY: False}, instance_id)
-    await mass.run_timers()  # MA reloads the provider a second after a change
+    await fire_timers(mass)  # MA reloads the provider a second after a change
     await eventually(lambda: mass.get_provider(instance_id) not in (None, before))
     await eventually(lambda: _provider(mass, instance_id).scheduler is not None)
 
     provider = await _revoke_and_refresh(mass, instance_id, simulator, background_clock)
-    await mass.run_timers()
+    await fire_timers(mass)
 
-    assert provider.needs_user is not None
+    assert provider.health.blocked_by is not None
     assert mass.config.last_error_message(instance_id) is None
 
 
@@ -115,9 +115,9 @@ async def test_temporary_failure_does_not_bother_the_user(
     await eventually(lambda: scheduler.consecutive_failures == 1)
     await background_clock.advance(60)
     await eventually(lambda: scheduler.consecutive_failures == 0)
-    await mass.run_timers()
+    await fire_timers(mass)
 
-    assert provider.needs_user is None
+    assert provider.health.blocked_by is None
     assert mass.config.last_error_message(instance_id) is None
 
 
@@ -127,15 +127,15 @@ async def test_signing_in_again_clears_last_error(
     """Newer MA: "Sign in now" on the options page fixes the session and clears last_error."""
     instance_id = await add(new_mass)
     provider = await _revoke_and_refresh(new_mass, instance_id, simulator, background_clock)
-    await new_mass.run_timers()
+    await fire_timers(new_mass)
     assert new_mass.config.last_error_message(instance_id) is not None
 
     entries = await new_mass.config.invoke_provider_config_action(instance_id, ACTION_SIGN_IN)
     assert "Signed in to amazon.com" in texts(entries)
-    await new_mass.run_timers()
+    await fire_timers(new_mass)
 
     assert new_mass.config.last_error_message(instance_id) is None
-    assert provider.needs_user is None
+    assert provider.health.blocked_by is None
     assert provider.scheduler is not None
     assert provider.scheduler.running
     assert simulator.device_count(TEST_EMAIL) == 1
@@ -150,18 +150,18 @@ async def test_outage_at_load_keeps_the_provider_loaded(
     simulator.reset_counts()
     simulator.scenario.drop_connections = 1000
 
-    restarted = mass.restarted()
+    restarted = restart(mass)
     try:
         await restarted.start()
         provider = _provider(restarted, instance_id)
-        assert provider.offline is not None
+        assert provider.health.offline is not None
         assert restarted.config.last_error_message(instance_id) is None
         assert "could not be reached" in texts(await provider.health_entries())
         await eventually(lambda: background_clock.sleepers == 1)
 
         simulator.scenario.drop_connections = 0
         await background_clock.advance(60)
-        await eventually(lambda: provider.offline is None)
+        await eventually(lambda: provider.health.offline is None)
 
         assert provider.scheduler is not None
         assert provider.scheduler.running
@@ -182,9 +182,9 @@ async def test_refresh_button_refused_marks_the_provider(
     notice = await provider.run_action(ACTION_REFRESH)
 
     assert not notice.ok
-    assert provider.needs_user is not None
-    assert provider.needs_user.code == "session_revoked"
-    await mass.run_timers()
+    assert provider.health.blocked_by is not None
+    assert provider.health.blocked_by.code == "session_revoked"
+    await fire_timers(mass)
     message = mass.config.last_error_message(instance_id)
     assert message is not None
     assert guide_link(GuideSlug.REAUTH_LOOP) in message

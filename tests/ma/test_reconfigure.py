@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from music_assistant_models.constants import SECURE_STRING_SUBSTITUTE
 
-from music_assistant_alexa.ma import helpers
 from music_assistant_alexa.ma.constants import (
     ACTION_SIGN_IN,
     CONF_EMAIL,
@@ -23,10 +22,12 @@ from music_assistant_alexa.ma.constants import (
     CONF_TOTP_KEY,
     DOMAIN,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
+from music_assistant_alexa.ma.values import stored_secret
 from tests.helpers import TEST_EMAIL
 
-from .support import add, by_key, eventually, form, settle, submit, texts
+from .support import add, by_key, eventually, fire_timers, form, restart, settle, submit, texts
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
@@ -49,8 +50,8 @@ async def _needs_user(
     assert isinstance(provider, AlexaAuthProvider)
     simulator.revoke_refresh_tokens(TEST_EMAIL)
     await background_clock.advance(8 * DAY)
-    await eventually(lambda: provider.needs_user is not None)
-    await mass.run_timers()
+    await eventually(lambda: provider.health.blocked_by is not None)
+    await fire_timers(mass)
     assert mass.config.last_error_message(instance_id) is not None
 
 
@@ -60,7 +61,7 @@ async def test_edit_dialog_signs_in_again(
     """Older MA: "Sign in now" with untouched (placeholder) secrets, then Save."""
     instance_id = await add(old_mass)
     await _needs_user(old_mass, instance_id, simulator, background_clock)
-    live = helpers.instance_dir(old_mass, instance_id) / "registration.json"
+    live = AdapterContext.of(old_mass).instance_folder(instance_id) / "registration.json"
     before = live.read_bytes()
     values = {
         CONF_EMAIL: TEST_EMAIL,
@@ -78,16 +79,16 @@ async def test_edit_dialog_signs_in_again(
     await old_mass.config.save_provider_config(
         DOMAIN, {**values, CONF_PENDING_SESSION: pending}, instance_id
     )
-    await old_mass.run_timers()  # the reload MA schedules after a change
+    await fire_timers(old_mass)  # the reload MA schedules after a change
     await eventually(lambda: old_mass.get_provider(instance_id) not in (None, old_provider))
-    await settle()
+    await settle(old_mass)
 
     assert old_mass.config.last_error_message(instance_id) is None
     assert live.read_bytes() != before
     assert simulator.device_count(TEST_EMAIL) == 1
     provider = old_mass.get_provider(instance_id)
     assert isinstance(provider, AlexaAuthProvider)
-    assert provider.needs_user is None
+    assert provider.health.blocked_by is None
 
 
 async def test_reconfigure_flow_keeps_device_and_secrets(
@@ -107,7 +108,7 @@ async def test_reconfigure_flow_keeps_device_and_secrets(
 
     step = await submit(new_mass, step, {CONF_EMAIL: TEST_EMAIL, CONF_MARKETPLACE: "amazon.com"})
     assert step.type == "finish", (step.errors, texts(step.entries))
-    await settle()
+    await settle(new_mass)
 
     assert new_mass.config.last_error_message(instance_id) is None
     assert simulator.device_count(TEST_EMAIL) == 1
@@ -134,7 +135,7 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
     assert account is not None
     account.password = "changed at amazon"
 
-    restarted = old_mass.restarted()
+    restarted = restart(old_mass)
     try:
         await restarted.start()
         assert restarted.get_provider(instance_id) is None
@@ -170,15 +171,15 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
         await restarted.config.save_provider_config(
             DOMAIN, {**saved, CONF_PENDING_SESSION: pending}, instance_id
         )
-        await settle()
+        await settle(restarted)
 
         assert loads == [instance_id, instance_id]
         provider = restarted.get_provider(instance_id)
         assert isinstance(provider, AlexaAuthProvider)
-        assert provider.needs_user is None
+        assert provider.health.blocked_by is None
         assert restarted.config.last_error_message(instance_id) is None
         assert simulator.request_count("/ap/signin", method="POST") == posts
         assert simulator.device_count(TEST_EMAIL) == 1
-        assert helpers.stored_secret(restarted, instance_id, CONF_PASSWORD) == "changed at amazon"
+        assert stored_secret(restarted, instance_id, CONF_PASSWORD) == "changed at amazon"
     finally:
         await restarted.stop()

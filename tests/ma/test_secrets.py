@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from music_assistant_models.constants import SECURE_STRING_SUBSTITUTE
 
 import music_assistant_alexa.ma as ma_module
-from music_assistant_alexa.ma import helpers
-from music_assistant_alexa.ma.config_entries import FormValues, parse_credentials
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -25,13 +23,14 @@ from music_assistant_alexa.ma.constants import (
     ACTION_TEST,
     CONF_PASSWORD,
     CONF_TOTP_KEY,
-    SECRET_KEYS,
     SESSION_ID,
 )
+from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
+from music_assistant_alexa.ma.values import ENCRYPTED_PREFIX
 from tests.helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD
 
-from .support import FORM, add, start_flow, submit, texts
+from .support import DIALOG, FORM, add, form, restart, start_flow, submit, texts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -45,7 +44,7 @@ if TYPE_CHECKING:
 
 def _session_secrets(mass: MusicAssistant, instance_id: str) -> list[str]:
     """Return the tokens, identifiers and cookie values stored for an instance."""
-    folder = helpers.instance_dir(mass, instance_id)
+    folder = AdapterContext.of(mass).instance_folder(instance_id)
     registration = json.loads((folder / "registration.json").read_text())
     stored = registration["formerRegistrationData"]
     names = (
@@ -70,7 +69,7 @@ def _session_secrets(mass: MusicAssistant, instance_id: str) -> list[str]:
 def _assert_clean(entries: Iterable[ConfigEntry], forbidden: list[str]) -> None:
     entries = list(entries)
     for entry in entries:
-        if entry.key in SECRET_KEYS:
+        if entry.key in (CONF_PASSWORD, CONF_TOTP_KEY):
             assert entry.value is None, entry.key
     text = texts(entries) + repr(entries)
     for secret in forbidden:
@@ -97,8 +96,8 @@ async def test_encrypted_stored_values(old_mass: MusicAssistant) -> None:
     """Stored raw values passed straight in: decrypted for use, never returned."""
     instance_id = await add(old_mass)
     raw = _stored_raw(old_mass, instance_id)
-    assert raw[CONF_PASSWORD].startswith(helpers.ENCRYPTED_PREFIX)
-    assert raw[CONF_TOTP_KEY].startswith(helpers.ENCRYPTED_PREFIX)
+    assert raw[CONF_PASSWORD].startswith(ENCRYPTED_PREFIX)
+    assert raw[CONF_TOTP_KEY].startswith(ENCRYPTED_PREFIX)
 
     entries = await ma_module.get_config_entries(old_mass, instance_id, None, raw)
 
@@ -160,7 +159,7 @@ async def test_logs_and_diagnostics_hold_no_secret(
     await provider.run_action(ACTION_REFRESH)
     secrets = [TEST_PASSWORD, TEST_KEY, TEST_EMAIL, *_session_secrets(mass, instance_id)]
     await mass.stop()
-    restarted = mass.restarted()
+    restarted = restart(mass)
     try:
         await restarted.start()
         provider = restarted.get_provider(instance_id)
@@ -184,15 +183,18 @@ async def test_logs_and_diagnostics_hold_no_secret(
         assert secret not in logged
 
 
-async def test_resolved_values_do_not_show_in_repr(old_mass: MusicAssistant) -> None:
-    """The adapter's records of the typed values keep e-mail, password and key out of repr."""
-    values = {SESSION_ID: "dlg-r", **FORM}
-    form_values = FormValues.read(old_mass, None, values)
-    credentials = parse_credentials(
-        form_values.email, form_values.password, form_values.totp_key, form_values.marketplace
-    )
+async def test_kept_values_do_not_show_in_repr(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """What the adapter keeps of the typed values (at a captcha) stays out of every repr."""
+    simulator.scenario.captcha_before_password = True
+    await form(old_mass, FORM, action=ACTION_SIGN_IN)
+    context = AdapterContext.of(old_mass)
+    sign_in = context.pending.open_sign_in(DIALOG)
+    assert sign_in is not None
+    assert sign_in.credentials is not None
 
-    shown = repr(form_values) + repr(credentials)
+    shown = repr(context) + repr(sign_in) + repr(sign_in.credentials)
 
     for secret in (TEST_EMAIL, TEST_PASSWORD, TEST_KEY):
         assert secret not in shown

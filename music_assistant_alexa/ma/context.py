@@ -1,0 +1,144 @@
+"""
+The adapter's context: how it reaches Amazon and what it keeps between Music Assistant's calls.
+
+Music Assistant hands a provider nothing but ``mass``: ``setup(mass, ...)``, 2.9's module-level
+``get_config_entries(mass, ...)`` (called afresh for every button press of a dialog) and a setup
+flow's ``session.mass``. Some state must outlive those calls: a form's sign-in waiting at a
+captcha between two button presses, and a session signed in by a form or flow until the
+instance takes it over. That state lives as long as the server does, so it hangs on the server
+object: :meth:`AdapterContext.of` finds it at :data:`CONTEXT_ATTRIBUTE` (creating it with the
+defaults for a real Amazon on first use), the one way every part of the adapter gets it. Module
+globals would instead be shared by every server in the process and outlive them. Tests build a
+context with their own clock and endpoint and :meth:`~AdapterContext.attach` it first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Self
+
+from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock
+from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
+from music_assistant_alexa.auth.refresh import DEFAULT_JITTER
+from music_assistant_alexa.auth.session import AuthSessionManager
+
+from .constants import STORAGE_FOLDER
+from .pending import PendingSessions, safe_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from aiohttp import ClientSession
+    from music_assistant.mass import MusicAssistant
+
+    from music_assistant_alexa.auth.models import AuthEvent
+
+#: The attribute of MA's server object that holds the context.
+CONTEXT_ATTRIBUTE: Final = "alexa_auth_context"
+
+
+@dataclass(kw_only=True)
+class AdapterContext:
+    """Settings and shared state of the adapter inside one Music Assistant server."""
+
+    #: ``<mass.storage_path>/alexa_auth``: one folder per instance, and ``.pending``.
+    storage_root: Path
+    #: MA's shared HTTP session (each manager keeps its own cookies on top of it).
+    http_session: ClientSession = field(repr=False)
+    #: MA's tracked task factory: background work is cancelled when MA stops.
+    create_task: Callable[[Coroutine[Any, Any, None]], object] = field(repr=False)
+    clock: Clock = SYSTEM_CLOCK
+    #: Clock the background work (refresh schedule, reconnect) sleeps on; None: ``clock``.
+    background_clock: Clock | None = None
+    #: Minimum seconds between two requests to Amazon, per account.
+    pace: float = DEFAULT_PACE
+    request_timeout: float = DEFAULT_TIMEOUT
+    #: Base URL every Amazon host is sent to (the simulator), None for the real Amazon.
+    endpoint: str | None = None
+    #: Jitter of the refresh schedule (fraction of the interval).
+    refresh_jitter: float = DEFAULT_JITTER
+    pending: PendingSessions = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Create the registry of pending sessions."""
+        self.pending = PendingSessions(
+            self.storage_root,
+            clock=self.clock,
+            open_manager=self.open_manager,
+            spawn=self.create_task,
+        )
+
+    @classmethod
+    def for_mass(cls, mass: MusicAssistant, **settings: Any) -> Self:
+        """
+        Return a new context for a server, with its folder, HTTP session and task factory.
+
+        :param mass: The MusicAssistant instance.
+        :param settings: Any other field (clock, endpoint, ...), for tests.
+        """
+        return cls(
+            storage_root=Path(str(mass.storage_path)) / STORAGE_FOLDER,
+            http_session=mass.http_session,
+            create_task=mass.create_task,
+            **settings,
+        )
+
+    @classmethod
+    def of(cls, mass: MusicAssistant) -> AdapterContext:
+        """
+        Return the server's context, creating the default one on first use.
+
+        :param mass: The MusicAssistant instance.
+        """
+        context = getattr(mass, CONTEXT_ATTRIBUTE, None)
+        if isinstance(context, AdapterContext):
+            return context
+        return cls.for_mass(mass).attach(mass)
+
+    def attach(self, mass: MusicAssistant) -> Self:
+        """
+        Make this the server's context (before anything of the adapter runs).
+
+        :param mass: The MusicAssistant instance.
+        """
+        setattr(mass, CONTEXT_ATTRIBUTE, self)
+        return self
+
+    @property
+    def sleep_clock(self) -> Clock:
+        """Return the clock background work sleeps on."""
+        return self.background_clock or self.clock
+
+    def instance_folder(self, instance_id: str) -> Path:
+        """
+        Return the session folder of one provider instance.
+
+        :param instance_id: The provider instance id.
+        """
+        return self.storage_root / safe_id(instance_id)
+
+    def open_manager(
+        self,
+        folder: Path,
+        marketplace: str,
+        *,
+        on_event: Callable[[AuthEvent], None] | None = None,
+    ) -> AuthSessionManager:
+        """
+        Return a session manager for one session folder.
+
+        :param folder: The session folder.
+        :param marketplace: The account's marketplace.
+        :param on_event: Called with every auth event.
+        """
+        return AuthSessionManager(
+            session=self.http_session,
+            store_dir=folder,
+            marketplace=marketplace,
+            endpoint=self.endpoint,
+            clock=self.clock,
+            pace=self.pace,
+            request_timeout=self.request_timeout,
+            on_event=on_event,
+        )
