@@ -14,6 +14,7 @@ context with their own clock and endpoint and :meth:`~AdapterContext.attach` it 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 #: The attribute of MA's server object that holds the context.
 CONTEXT_ATTRIBUTE: Final = "alexa_auth_context"
+#: Environment variable that sends every Amazon host to one base URL (the Amazon simulator of
+#: ``music-assistant-alexa simulator``), to try the provider in a real Music Assistant without
+#: Amazon. Unset in normal use: only the person who controls MA's environment can set it.
+ENDPOINT_VARIABLE: Final = "MUSIC_ASSISTANT_ALEXA_ENDPOINT"
 
 
 @dataclass(kw_only=True)
@@ -94,7 +99,8 @@ class AdapterContext:
         context = getattr(mass, CONTEXT_ATTRIBUTE, None)
         if isinstance(context, AdapterContext):
             return context
-        return cls.for_mass(mass).attach(mass)
+        endpoint = os.environ.get(ENDPOINT_VARIABLE) or None
+        return cls.for_mass(mass, endpoint=endpoint).attach(mass)
 
     def attach(self, mass: MusicAssistant) -> Self:
         """

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from music_assistant.mass import MusicAssistant
+
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_SIGN_IN,
@@ -19,7 +21,7 @@ from music_assistant_alexa.ma.constants import (
     DOMAIN,
     STORAGE_FOLDER,
 )
-from music_assistant_alexa.ma.context import AdapterContext
+from music_assistant_alexa.ma.context import ENDPOINT_VARIABLE, AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL
 
@@ -28,7 +30,8 @@ from .support import FORM, add, add_with_form, by_key, eventually, form, restart
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from music_assistant.mass import MusicAssistant
+    import aiohttp
+    import pytest
 
     from music_assistant_alexa.simulator import AmazonSimulator
     from tests.helpers import FakeClock
@@ -208,3 +211,15 @@ async def test_abandoned_dialog_sign_in_is_undone(
 
     await eventually(lambda: not any(folder.parent.iterdir()))  # folder, record, backup
     assert simulator.device_count(TEST_EMAIL) == 0
+
+
+async def test_the_endpoint_variable_points_a_new_context_at_the_simulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, http_session: aiohttp.ClientSession
+) -> None:
+    """A server without a context gets one from the defaults, aimed by the environment variable."""
+    monkeypatch.setenv(ENDPOINT_VARIABLE, "http://127.0.0.1:9")
+    with_variable = MusicAssistant(str(tmp_path / "a"), http_session, generation="old")
+    assert AdapterContext.of(with_variable).endpoint == "http://127.0.0.1:9"
+    monkeypatch.delenv(ENDPOINT_VARIABLE)
+    without = MusicAssistant(str(tmp_path / "b"), http_session, generation="old")
+    assert AdapterContext.of(without).endpoint is None
