@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
+import aiohttp
+
 from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock
+from music_assistant_alexa.auth.endpoints import resolver_kwargs
 from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
 from music_assistant_alexa.auth.refresh import DEFAULT_JITTER
 from music_assistant_alexa.auth.session import AuthSessionManager
@@ -30,7 +33,6 @@ from .pending import PendingSessions, safe_id
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from aiohttp import ClientSession
     from music_assistant.mass import MusicAssistant
 
     from music_assistant_alexa.auth.models import AuthEvent
@@ -50,7 +52,7 @@ class AdapterContext:
     #: ``<mass.storage_path>/alexa_auth``: one folder per instance, and ``.pending``.
     storage_root: Path
     #: MA's shared HTTP session (each manager keeps its own cookies on top of it).
-    http_session: ClientSession = field(repr=False)
+    http_session: aiohttp.ClientSession = field(repr=False)
     #: MA's tracked task factory: background work is cancelled when MA stops.
     create_task: Callable[[Coroutine[Any, Any, None]], object] = field(repr=False)
     clock: Clock = SYSTEM_CLOCK
@@ -82,9 +84,9 @@ class AdapterContext:
         :param mass: The MusicAssistant instance.
         :param settings: Any other field (clock, endpoint, ...), for tests.
         """
+        settings.setdefault("http_session", mass.http_session)
         return cls(
             storage_root=Path(str(mass.storage_path)) / STORAGE_FOLDER,
-            http_session=mass.http_session,
             create_task=mass.create_task,
             **settings,
         )
@@ -100,7 +102,15 @@ class AdapterContext:
         if isinstance(context, AdapterContext):
             return context
         endpoint = os.environ.get(ENDPOINT_VARIABLE) or None
-        return cls.for_mass(mass, endpoint=endpoint).attach(mass)
+        if endpoint is None:
+            return cls.for_mass(mass).attach(mass)
+        # MA's shared session resolves Amazon's names with the real DNS; the simulator needs
+        # them on loopback, so this (test-only) context brings its own session.
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(**resolver_kwargs(endpoint)),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return cls.for_mass(mass, endpoint=endpoint, http_session=session).attach(mass)
 
     def attach(self, mass: MusicAssistant) -> Self:
         """

@@ -219,7 +219,11 @@ async def test_the_endpoint_variable_points_a_new_context_at_the_simulator(
     """A server without a context gets one from the defaults, aimed by the environment variable."""
     monkeypatch.setenv(ENDPOINT_VARIABLE, "http://127.0.0.1:9")
     with_variable = MusicAssistant(str(tmp_path / "a"), http_session, generation="old")
-    assert AdapterContext.of(with_variable).endpoint == "http://127.0.0.1:9"
+    context = AdapterContext.of(with_variable)
+    assert context.endpoint == "http://127.0.0.1:9"
+    # Its own session, whose resolver sends Amazon's names to the simulator's address.
+    assert context.http_session is not http_session
+    await context.http_session.close()
     monkeypatch.delenv(ENDPOINT_VARIABLE)
     without = MusicAssistant(str(tmp_path / "b"), http_session, generation="old")
     assert AdapterContext.of(without).endpoint is None
