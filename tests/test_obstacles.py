@@ -30,11 +30,13 @@ from music_assistant_alexa.auth.errors import (
     CaptchaRequiredError,
     InvalidCredentialsError,
     LoginBackoffError,
+    PageTooLargeError,
     PasskeyRequiredError,
     RateLimitedError,
     RegistrationError,
     TwoFactorMethodError,
 )
+from music_assistant_alexa.auth.html_scan import MAX_MARKUP, MAX_PAGE_CHARS
 from music_assistant_alexa.auth.http import AmazonHttp
 from music_assistant_alexa.auth.login import Credentials, SignInWalk
 from music_assistant_alexa.auth.registration import DeviceIdentity, Pkce, register_device
@@ -43,8 +45,8 @@ from music_assistant_alexa.auth.totp import parse_totp_key
 from music_assistant_alexa.cli import exit_code_for
 from music_assistant_alexa.guide import GuideSlug
 
-from . import page_samples as samples
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, Answer, ScriptedHttp, make_manager
+from .page_samples import sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -297,9 +299,9 @@ async def test_password_sent_with_a_captcha_answer_counts_as_sent(clock: FakeClo
     Sending the password once more would spend a second attempt on the same mistake.
     """
     answers = [
-        Answer(200, samples.SIGN_IN_CAPTCHA),
-        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
-        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
+        Answer(200, sample("sign-in-captcha")),
+        Answer(200, sample("password-with-passkey-button")),
+        Answer(200, sample("password-with-passkey-button")),
     ]
     spent: list[float] = []
 
@@ -368,3 +370,39 @@ async def test_garbled_answer_is_a_connection_error() -> None:
         server.close()
         await server.wait_closed()
     assert exit_code_for(caught.value) == 4
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        sample("combined") + " " * MAX_PAGE_CHARS,
+        "<html><body>" + "<div>" * MAX_MARKUP + "</body></html>",
+    ],
+    ids=["too-large", "too-many-tags"],
+)
+async def test_oversized_sign_in_page_is_temporary_and_sends_nothing(
+    clock: FakeClock, html: str
+) -> None:
+    """A sign-in page beyond the reader's bounds is retried later; no password goes out."""
+    spent: list[float] = []
+
+    async def spend() -> None:
+        spent.append(clock.time())
+
+    async with aiohttp.ClientSession() as session:
+        http = ScriptedHttp(session, [Answer(200, html)])
+        walk = SignInWalk(
+            http,
+            Credentials(TEST_EMAIL, TEST_PASSWORD, parse_totp_key(TEST_KEY)),
+            device=DeviceIdentity.create(),
+            pkce=Pkce.create(),
+            clock=clock,
+            before_password=spend,
+        )
+        with pytest.raises(PageTooLargeError) as caught:
+            await walk.run()
+    assert not caught.value.needs_user
+    assert caught.value.guide_slug is GuideSlug.AMAZON_UNREACHABLE
+    assert exit_code_for(caught.value) == 4
+    assert [method for method, _url, _fields in http.sent] == ["GET"]
+    assert spent == []
