@@ -834,7 +834,7 @@ def test_random_html_fragments_never_raise(fragments: list[str]) -> None:
 #: Peak memory the reader may hold while classifying: a multiple of the page's size, plus a
 #: little per tag it keeps (at most MAX_MARKUP of them).
 _MEMORY_FACTOR = 4
-_BYTES_PER_TAG = 100
+_BYTES_PER_TAG = 200
 
 
 def test_page_over_the_size_bound_is_a_temporary_error() -> None:

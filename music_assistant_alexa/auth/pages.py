@@ -216,13 +216,16 @@ def _find_phrase(text: str, phrases: Iterable[str]) -> int:
 # --- the checks -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Facts:
     """The scanner's findings, with the queries the checks share."""
 
-    scan: PageScan
-    url: str
-    _asks: dict[int, tuple[bool, bool]] | None = None
+    # A plain class, not a dataclass: generating a dataclass's methods costs import time.
+    __slots__ = ("_asks", "scan", "url")
+
+    def __init__(self, scan: PageScan, url: str) -> None:
+        self.scan = scan
+        self.url = url
+        self._asks: dict[int, tuple[bool, bool]] | None = None
 
     def error_text(self) -> str | None:
         """Return Amazon's message boxes, errors before warnings, or None."""

@@ -19,14 +19,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from .answers import (
-    AccessTokenAnswer,
-    CookieExchangeAnswer,
-    RegisterAnswer,
-    WebsiteCookie,
-    error_answer,
-    parse_answer,
-)
 from .errors import (
     RegistrationError,
     SessionExpiredError,
@@ -36,7 +28,13 @@ from .errors import (
 from .models import Registration, StoredCookie
 
 if TYPE_CHECKING:
-    from .answers import ErrorAnswer
+    from .answers import (
+        AccessTokenAnswer,
+        CookieExchangeAnswer,
+        ErrorAnswer,
+        RegisterAnswer,
+        WebsiteCookie,
+    )
     from .endpoints import AmazonHosts
     from .http import AmazonHttp, HttpResponse
 
@@ -193,16 +191,9 @@ async def register_device(  # noqa: PLR0913 - every argument is one part of the 
     )
     if resp.status != 200:
         msg = f"Amazon refused to register this device (HTTP {resp.status})."
-        refusal = error_answer(_error_body(resp))
+        refusal = await asyncio.to_thread(_read_error, _error_body(resp))
         raise RegistrationError(msg, amazon_text=_amazon_error_text(refusal, resp))
-    # In a worker thread: the first registration of a process compiles the answer's parser
-    # (~9 ms), longer than Music Assistant's event loop should be blocked.
-    answer = await asyncio.to_thread(
-        parse_answer,
-        RegisterAnswer,
-        resp.json(),
-        "Amazon's registration answer is missing the tokens.",
-    )
+    answer = await asyncio.to_thread(_read_register, resp.json())
     success = answer.response.success
     tokens = success.tokens
     bearer = tokens.bearer
@@ -246,9 +237,7 @@ async def refresh_access_token(http: AmazonHttp, refresh_token: str) -> tuple[st
         hosts.url(hosts.api, "/auth/token"),
         data=_token_form(refresh_token, "access_token"),
     )
-    answer = parse_answer(
-        AccessTokenAnswer, _token_answer(resp), "Amazon's token answer has no access token."
-    )
+    answer = await asyncio.to_thread(_read_access_token, await _token_answer(resp))
     token, lifetime = answer.access_token, answer.expires_in
     if answer.token_type.lower() != "bearer" or not token:
         msg = "Amazon's token answer has no bearer token."
@@ -272,7 +261,7 @@ async def exchange_cookies(http: AmazonHttp, refresh_token: str) -> list[StoredC
         data=_token_form(refresh_token, "auth_cookies", domain=domain),
     )
     missing = f"Amazon's cookie answer has no cookies for {domain}."
-    answer = parse_answer(CookieExchangeAnswer, _token_answer(resp), missing)
+    answer = await asyncio.to_thread(_read_cookie_exchange, await _token_answer(resp), missing)
     cookies = answer.response.tokens.cookies.get(domain)
     if cookies is None:
         raise UnexpectedResponseError(missing)
@@ -388,16 +377,45 @@ def _stored(cookies: list[WebsiteCookie], domain: str) -> list[StoredCookie]:
     return [cookie.stored(domain) for cookie in cookies]
 
 
-def _token_answer(resp: HttpResponse) -> Any:
+async def _token_answer(resp: HttpResponse) -> Any:
     """Return a token endpoint's JSON, mapping a revoked grant onto :class:`SessionRevokedError`."""
     if resp.status == 200:
         return resp.json()
-    answer = error_answer(_error_body(resp))
+    answer = await asyncio.to_thread(_read_error, _error_body(resp))
     if resp.status in (400, 401, 403) and answer and answer.error in _TERMINAL_GRANT_ERRORS:
         msg = "Amazon no longer accepts this device's sign-in; sign in again."
         raise SessionRevokedError(msg, amazon_text=_amazon_error_text(answer, resp))
     msg = f"Amazon's token service answered HTTP {resp.status}."
     raise UnexpectedResponseError(msg, amazon_text=_amazon_error_text(answer, resp))
+
+
+# The answer models (.answers) are imported on first use and read in a worker thread: creating
+# their mashumaro classes (~20 ms) and compiling their parsers (~10 ms) would otherwise cost
+# every import of the package, or block Music Assistant's event loop at the first sign-in.
+
+
+def _read_register(data: Any) -> RegisterAnswer:
+    from .answers import RegisterAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(RegisterAnswer, data, "Amazon's registration answer is missing the tokens.")
+
+
+def _read_access_token(data: Any) -> AccessTokenAnswer:
+    from .answers import AccessTokenAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(AccessTokenAnswer, data, "Amazon's token answer has no access token.")
+
+
+def _read_cookie_exchange(data: Any, missing: str) -> CookieExchangeAnswer:
+    from .answers import CookieExchangeAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(CookieExchangeAnswer, data, missing)
+
+
+def _read_error(data: Any) -> ErrorAnswer | None:
+    from .answers import error_answer  # noqa: PLC0415 - see above
+
+    return error_answer(data)
 
 
 def _error_body(resp: HttpResponse) -> Any:
