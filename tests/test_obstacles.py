@@ -202,28 +202,40 @@ async def test_password_budget_survives_restart(
     assert manager.signed_in
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_rate_limit_is_temporary(
-    manager: AuthSessionManager, simulator: AmazonSimulator, status: int
-) -> None:
-    """429 or 503 "Rate exceeded" is a temporary error (exit 4), not a wrong password."""
-    simulator.scenario.rate_limit = 1
-    simulator.scenario.rate_limit_status = status
-    with pytest.raises(RateLimitedError) as caught:
-        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
-    assert exit_code_for(caught.value) == 4
-    assert caught.value.amazon_text == "rate exceeded"
+@dataclass(frozen=True)
+class TransportFault:
+    """Amazon failing a login for a moment, and the temporary error it must give."""
+
+    switches: dict[str, object]
+    error: type[AlexaAuthError]
+    amazon_text: str | None = None
 
 
-async def test_dropped_connection_is_temporary(
-    manager: AuthSessionManager, simulator: AmazonSimulator
+TRANSPORT_FAULTS = {
+    "429": TransportFault(
+        {"rate_limit": 1, "rate_limit_status": 429}, RateLimitedError, "rate exceeded"
+    ),
+    "503-rate-exceeded": TransportFault(
+        {"rate_limit": 1, "rate_limit_status": 503}, RateLimitedError, "rate exceeded"
+    ),
+    "dropped-at-registration": TransportFault(
+        {"drop_connections": 1, "drop_on_path": "/auth/register"}, AmazonConnectionError
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(TRANSPORT_FAULTS.values()), ids=list(TRANSPORT_FAULTS))
+async def test_transport_fault_is_temporary_and_a_retry_signs_in(
+    manager: AuthSessionManager, simulator: AmazonSimulator, fault: TransportFault
 ) -> None:
-    """A connection Amazon drops mid-login is a temporary error; a retry then succeeds."""
-    simulator.scenario.drop_connections = 1
-    simulator.scenario.drop_on_path = "/auth/register"
-    with pytest.raises(AmazonConnectionError) as caught:
+    """Throttling or a dropped connection is temporary (exit 4), never a wrong password."""
+    for name, value in fault.switches.items():
+        setattr(simulator.scenario, name, value)
+    with pytest.raises(fault.error) as caught:
         await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert type(caught.value) is fault.error
     assert exit_code_for(caught.value) == 4
+    assert caught.value.amazon_text == fault.amazon_text
     assert not manager.status().signed_in
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     assert manager.status().signed_in

@@ -87,7 +87,7 @@ class AmazonSimulator:
         """
         self.host = host
         self.port = port
-        #: What the services share: accounts, ledger, scenario, clock, violations.
+        # What the services share: accounts, ledger, scenario, clock, violations.
         self.state = SimulatorState(clock=clock or time.time)
         self.request_log: list[RequestRecord] = []
         self._signin = SignInFlow(self.state)

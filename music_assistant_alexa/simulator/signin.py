@@ -75,6 +75,18 @@ class SignInTransaction:
     :param session_id: The ``session-id`` cookie the sign-in runs under.
     :param email_first: Render the email-only claim page first.
     :param captcha_pending: Sign-in forms carry the classic captcha until it is solved.
+    :param stage: What the next POST must be.
+    :param email: The account's e-mail, once the sign-in named one.
+    :param mfa_done: Two-step verification is satisfied (code, or password + OTP).
+    :param cleared: Challenges already passed (``cvf``, ``approval``).
+    :param app_action_token: The ``appActionToken`` of the page last rendered.
+    :param workflow_state: The ``workflowState`` of the page last rendered.
+    :param verify_token: The CVF page's ``verifyToken``.
+    :param expected_hidden: Hidden fields the next POST must echo unchanged.
+    :param otp_options: Device-chooser radio values to their method.
+    :param sent_code: The code "sent" by SMS, voice or approval message.
+    :param approved: The user approved the sign-in on the phone.
+    :param prev_rid: The ``prevRID`` of the transaction's pages.
     """
 
     arb: str
