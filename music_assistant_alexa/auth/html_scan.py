@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import re
-from html import unescape
 from typing import TYPE_CHECKING, Final
 
 from .errors import PageTooLargeError
@@ -171,10 +170,16 @@ class _Patterns:
         "markup",
         "raw_end",
         "tag_name",
+        "unescape",
         "unquoted",
     )
 
     def __init__(self) -> None:
+        # html loads its table of 2,000 named character references: on first use too.
+        from html import unescape  # noqa: PLC0415 - deferred on purpose, see above
+
+        #: Decode character references the way browsers do.
+        self.unescape: Callable[[str], str] = unescape
         ws = re.escape(_WS)
         #: Where markup can start: "<" and a letter, "/", "!" or "?". Any other "<" is text.
         self.markup = re.compile(r"<[A-Za-z/!?]")
@@ -238,7 +243,7 @@ class _Tokenizer:
             raise PageTooLargeError(msg)
 
     def _text(self, raw: str) -> None:
-        self._scanner.handle_data(unescape(raw) if "&" in raw else raw)
+        self._scanner.handle_data(self._p.unescape(raw) if "&" in raw else raw)
 
     def _comment(self, start: int) -> int:
         """Skip a comment, doctype or processing instruction; return where reading goes on."""
@@ -332,7 +337,7 @@ class _Tokenizer:
             if keep and len(attrs) < MAX_ATTRIBUTES:
                 attrs.setdefault(
                     html[name_start:name_end].lower(),
-                    unescape(value) if "&" in value else value,
+                    p.unescape(value) if "&" in value else value,
                 )
 
 
