@@ -175,8 +175,9 @@ class _Patterns:
     )
 
     def __init__(self) -> None:
-        # html loads its table of 2,000 named character references: on first use too.
-        from html import unescape  # noqa: PLC0415 - deferred on purpose, see above
+        # Imported on first use like the patterns: html loads its table of 2,000 named
+        # character references when imported.
+        from html import unescape  # noqa: PLC0415 - keeps the package import cheap
 
         #: Decode character references the way browsers do.
         self.unescape: Callable[[str], str] = unescape
