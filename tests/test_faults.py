@@ -41,10 +41,18 @@ from music_assistant_alexa.auth.errors import (
     StoreError,
     UnexpectedResponseError,
 )
+from music_assistant_alexa.auth.registration import (
+    DEVICE_TYPE,
+    DeviceIdentity,
+    Pkce,
+    exchange_cookies,
+    refresh_access_token,
+    register_device,
+)
 from music_assistant_alexa.auth.session import AuthSessionManager
 from music_assistant_alexa.auth.store import COOKIES_FILE, REGISTRATION_FILE
 
-from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager
+from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, Answer, ScriptedHttp, make_manager
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -366,39 +374,90 @@ async def test_rate_limit_burst_on_refresh_keeps_the_session(
     await assert_refresh_recovers(signed_in, simulator)
 
 
-async def test_rate_limit_on_the_cookie_exchange_mid_refresh(
+# --- one fault during a refresh ---------------------------------------------------------------
+
+
+def server_error(count: int) -> Callable[[Scenario], None]:
+    """
+    Return an action that makes the next requests answer a plain 503.
+
+    :param count: How many requests in a row.
+    """
+
+    def arm(scenario: Scenario) -> None:
+        scenario.server_error = count
+
+    return arm
+
+
+def truncated_json(count: int) -> Callable[[Scenario], None]:
+    """
+    Return an action that cuts the next JSON answers in half.
+
+    :param count: How many answers.
+    """
+
+    def arm(scenario: Scenario) -> None:
+        scenario.truncated_json = count
+
+    return arm
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshFault:
+    """A fault armed at one request of a refresh, and what the refresh must make of it."""
+
+    path: str
+    action: Callable[[Scenario], None]
+    error: type[AlexaAuthError]
+    #: Requests sent until the fault ended the refresh.
+    requests: int
+    code: str
+
+
+REFRESH_FAULTS = {
+    # Throttled after the new access token.
+    "rate-limited-exchange": RefreshFault(
+        EXCHANGE, rate_limit(1, 429), RateLimitedError, 2, "rate_limited"
+    ),
+    # A plain 503 is a server error, never read as throttling or as a revocation.
+    "server-error-token": RefreshFault(
+        TOKEN, server_error(1), AmazonServerError, 1, "server_error"
+    ),
+    "server-error-exchange": RefreshFault(
+        EXCHANGE, server_error(1), AmazonServerError, 2, "server_error"
+    ),
+    # Half a JSON answer is an unreadable answer, not a revoked device.
+    "truncated-token": RefreshFault(
+        TOKEN, truncated_json(1), UnexpectedResponseError, 1, "unexpected_response"
+    ),
+    "truncated-exchange": RefreshFault(
+        EXCHANGE, truncated_json(1), UnexpectedResponseError, 2, "unexpected_response"
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(REFRESH_FAULTS.values()), ids=list(REFRESH_FAULTS))
+async def test_one_fault_during_a_refresh_keeps_the_session(  # noqa: PLR0917 - fixtures
     signed_in: AuthSessionManager,
     simulator: AmazonSimulator,
     arm: FaultArm,
     session: aiohttp.ClientSession,
     clock: FakeClock,
+    fault: RefreshFault,
 ) -> None:
-    """Throttled after the new access token: two requests, and the stored session is intact."""
+    """The refresh stops at the faulty answer with its temporary error; nothing stored changes."""
     before = session_files(signed_in.store.folder)
-    arm.on("POST", EXCHANGE, rate_limit(1, 429))
-    with pytest.raises(RateLimitedError):
+    arm.on("POST", fault.path, fault.action)
+    with pytest.raises(fault.error) as caught:
         await signed_in.refresh()
-    assert simulator.request_count() == 2
-    assert simulator.request_count(EXCHANGE) == 1
+    assert type(caught.value) is fault.error
+    assert caught.value.category is ErrorCategory.TEMPORARY
+    assert simulator.request_count() == fault.requests
+    assert simulator.request_count(fault.path) == 1
+    assert signed_in.status().last_refresh_error == fault.code
     assert session_files(signed_in.store.folder) == before
     await assert_restorable(session, signed_in.store.folder, simulator, clock)
-    await assert_refresh_recovers(signed_in, simulator)
-
-
-async def test_server_errors_are_temporary_and_not_rate_limits(
-    signed_in: AuthSessionManager, simulator: AmazonSimulator
-) -> None:
-    """A plain 503 is a server error (temporary), never read as throttling or as a revocation."""
-    before = session_files(signed_in.store.folder)
-    simulator.scenario.server_error = 2
-    for attempt in (1, 2):
-        with pytest.raises(AmazonServerError) as caught:
-            await signed_in.refresh()
-        assert type(caught.value) is AmazonServerError
-        assert caught.value.category is ErrorCategory.TEMPORARY
-        assert simulator.request_count() == attempt
-    assert signed_in.status().last_refresh_error == "server_error"
-    assert session_files(signed_in.store.folder) == before
     await assert_refresh_recovers(signed_in, simulator)
 
 
@@ -566,20 +625,6 @@ async def test_slow_cookie_exchange_mid_refresh_times_out(
 
 
 # --- truncated JSON ---------------------------------------------------------------------------
-
-
-async def test_truncated_token_answer_on_refresh(
-    signed_in: AuthSessionManager, simulator: AmazonSimulator
-) -> None:
-    """Half a JSON answer is an unreadable answer (temporary), not a revoked device."""
-    before = session_files(signed_in.store.folder)
-    simulator.scenario.truncated_json = 1
-    with pytest.raises(UnexpectedResponseError) as caught:
-        await signed_in.refresh()
-    assert caught.value.category is ErrorCategory.TEMPORARY
-    assert simulator.request_count() == 1
-    assert session_files(signed_in.store.folder) == before
-    await assert_refresh_recovers(signed_in, simulator)
 
 
 async def test_truncated_registration_answer_mid_login(
@@ -818,3 +863,143 @@ async def test_disk_failure_saving_a_new_sign_in_keeps_the_session_usable(
     assert simulator.request_count() == 4  # stopped at the first save after registering
     monkeypatch.undo()
     await assert_refresh_recovers(signed_in, simulator)
+
+
+# --- answers of the wrong shape ---------------------------------------------------------------
+
+_BEARER = {"access_token": "Atna|a", "refresh_token": "Atnr|r", "expires_in": "60"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"response": {}},
+        {"response": {"success": {"tokens": {}}}},
+        {"response": {"success": {"tokens": {"bearer": {"access_token": "Atna|a"}}}}},
+        {"response": {"success": {"tokens": {"bearer": {**_BEARER, "expires_in": "soon"}}}}},
+        {"response": {"success": {"tokens": {"bearer": _BEARER, "website_cookies": [{}]}}}},
+        {"response": {"success": {"tokens": {"bearer": _BEARER, "mac_dms": "x"}}}},
+    ],
+    ids=[
+        "list",
+        "empty",
+        "no-success",
+        "no-bearer",
+        "no-refresh-token",
+        "bad-lifetime",
+        "nameless-cookie",
+        "bad-mac-dms",
+    ],
+)
+async def test_registration_answer_of_the_wrong_shape_is_unexpected(
+    clock: FakeClock, body: object
+) -> None:
+    """A registration answer missing what we need is temporary trouble, named as such."""
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(UnexpectedResponseError) as caught:
+            await register_device(
+                ScriptedHttp(client, [Answer(200, json.dumps(body))]),
+                authorization_code="ANeGrdrnBRfxyPFeCHsnRVmI",
+                pkce=Pkce.create(),
+                device=DeviceIdentity.create(),
+                device_name="Music Assistant",
+                now=clock.time(),
+            )
+    assert caught.value.message == "Amazon's registration answer is missing the tokens."
+    assert caught.value.category is ErrorCategory.TEMPORARY
+
+
+async def test_smallest_registration_answer_takes_amazons_defaults(clock: FakeClock) -> None:
+    """Only the bearer tokens are required; the rest falls back to what we asked for."""
+    body = {"response": {"success": {"tokens": {"bearer": _BEARER}}}}
+    device = DeviceIdentity.create()
+    async with aiohttp.ClientSession() as client:
+        registered = await register_device(
+            ScriptedHttp(client, [Answer(200, json.dumps(body))]),
+            authorization_code="ANeGrdrnBRfxyPFeCHsnRVmI",
+            pkce=Pkce.create(),
+            device=device,
+            device_name="Music Assistant",
+            now=clock.time(),
+        )
+    registration = registered.registration
+    assert registration.refresh_token == "Atnr|r"
+    assert registration.access_token_expires_at == clock.time() + 60  # Amazon's string "60"
+    assert registration.device_name == "Music Assistant"
+    assert registration.device_type == DEVICE_TYPE
+    assert (registration.customer_id, registration.customer_name) == ("", "")
+    assert (registration.adp_token, registration.home_region) == ("", "")
+    assert registered.cookies == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "Amazon's token answer has no access token."),
+        ({"token_type": "bearer"}, "Amazon's token answer has no access token."),
+        (
+            {"access_token": "Atna|a", "expires_in": "soon"},
+            "Amazon's token answer has no access token.",
+        ),
+        (
+            {"access_token": "Atna|a", "token_type": "mac"},
+            "Amazon's token answer has no bearer token.",
+        ),
+        ({"access_token": ""}, "Amazon's token answer has no bearer token."),
+    ],
+    ids=["list", "no-token", "bad-lifetime", "not-bearer", "empty-token"],
+)
+async def test_token_answer_of_the_wrong_shape_is_unexpected(body: object, message: str) -> None:
+    """An access-token answer without a usable bearer token is temporary trouble."""
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(UnexpectedResponseError) as caught:
+            await refresh_access_token(ScriptedHttp(client, [Answer(200, json.dumps(body))]), "r")
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"response": {"tokens": {"cookies": {".amazon.de": []}}}},
+        {"response": {"tokens": {}}},
+        {"response": {"tokens": {"cookies": {".amazon.com": [{"Value": "v"}]}}}},
+        {"cookies": {".amazon.com": []}},
+    ],
+    ids=["other-marketplace", "no-cookies", "nameless-cookie", "not-in-response"],
+)
+async def test_cookie_answer_without_our_marketplace_is_unexpected(body: object) -> None:
+    """Cookies for another marketplace, or none, are temporary trouble naming our domain."""
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(UnexpectedResponseError) as caught:
+            await exchange_cookies(ScriptedHttp(client, [Answer(200, json.dumps(body))]), "r")
+    assert caught.value.message == "Amazon's cookie answer has no cookies for .amazon.com."
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "text"),
+    [
+        (400, {"error": "invalid_grant", "error_description": "gone"}, SessionRevokedError, "gone"),
+        (
+            401,
+            {"response": {"error": {"code": "Unauthorized", "message": "Token is invalid."}}},
+            UnexpectedResponseError,
+            "Token is invalid.",
+        ),
+        (400, {"error": {"nested": True}}, UnexpectedResponseError, None),
+        (500, ["not", "an", "object"], UnexpectedResponseError, None),
+    ],
+    ids=["invalid-grant", "api-error", "odd-error", "list"],
+)
+async def test_token_refusal_is_read_from_either_error_shape(
+    status: int, body: object, error: type[AlexaAuthError], text: str | None
+) -> None:
+    """OAuth's error and the API's error both give Amazon's words; only a dead grant revokes."""
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(error) as caught:
+            await refresh_access_token(
+                ScriptedHttp(client, [Answer(status, json.dumps(body))]), "r"
+            )
+    assert type(caught.value) is error
+    assert caught.value.amazon_text == text

@@ -30,11 +30,13 @@ from music_assistant_alexa.auth.errors import (
     CaptchaRequiredError,
     InvalidCredentialsError,
     LoginBackoffError,
+    PageTooLargeError,
     PasskeyRequiredError,
     RateLimitedError,
     RegistrationError,
     TwoFactorMethodError,
 )
+from music_assistant_alexa.auth.html_scan import MAX_MARKUP, MAX_PAGE_CHARS
 from music_assistant_alexa.auth.http import AmazonHttp
 from music_assistant_alexa.auth.login import Credentials, SignInWalk
 from music_assistant_alexa.auth.registration import DeviceIdentity, Pkce, register_device
@@ -43,8 +45,8 @@ from music_assistant_alexa.auth.totp import parse_totp_key
 from music_assistant_alexa.cli import exit_code_for
 from music_assistant_alexa.guide import GuideSlug
 
-from . import page_samples as samples
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, Answer, ScriptedHttp, make_manager
+from .page_samples import sample
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -200,28 +202,40 @@ async def test_password_budget_survives_restart(
     assert manager.signed_in
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_rate_limit_is_temporary(
-    manager: AuthSessionManager, simulator: AmazonSimulator, status: int
-) -> None:
-    """429 or 503 "Rate exceeded" is a temporary error (exit 4), not a wrong password."""
-    simulator.scenario.rate_limit = 1
-    simulator.scenario.rate_limit_status = status
-    with pytest.raises(RateLimitedError) as caught:
-        await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
-    assert exit_code_for(caught.value) == 4
-    assert caught.value.amazon_text == "rate exceeded"
+@dataclass(frozen=True)
+class TransportFault:
+    """Amazon failing a login for a moment, and the temporary error it must give."""
+
+    switches: dict[str, object]
+    error: type[AlexaAuthError]
+    amazon_text: str | None = None
 
 
-async def test_dropped_connection_is_temporary(
-    manager: AuthSessionManager, simulator: AmazonSimulator
+TRANSPORT_FAULTS = {
+    "429": TransportFault(
+        {"rate_limit": 1, "rate_limit_status": 429}, RateLimitedError, "rate exceeded"
+    ),
+    "503-rate-exceeded": TransportFault(
+        {"rate_limit": 1, "rate_limit_status": 503}, RateLimitedError, "rate exceeded"
+    ),
+    "dropped-at-registration": TransportFault(
+        {"drop_connections": 1, "drop_on_path": "/auth/register"}, AmazonConnectionError
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(TRANSPORT_FAULTS.values()), ids=list(TRANSPORT_FAULTS))
+async def test_transport_fault_is_temporary_and_a_retry_signs_in(
+    manager: AuthSessionManager, simulator: AmazonSimulator, fault: TransportFault
 ) -> None:
-    """A connection Amazon drops mid-login is a temporary error; a retry then succeeds."""
-    simulator.scenario.drop_connections = 1
-    simulator.scenario.drop_on_path = "/auth/register"
-    with pytest.raises(AmazonConnectionError) as caught:
+    """Throttling or a dropped connection is temporary (exit 4), never a wrong password."""
+    for name, value in fault.switches.items():
+        setattr(simulator.scenario, name, value)
+    with pytest.raises(fault.error) as caught:
         await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert type(caught.value) is fault.error
     assert exit_code_for(caught.value) == 4
+    assert caught.value.amazon_text == fault.amazon_text
     assert not manager.status().signed_in
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     assert manager.status().signed_in
@@ -297,9 +311,9 @@ async def test_password_sent_with_a_captcha_answer_counts_as_sent(clock: FakeClo
     Sending the password once more would spend a second attempt on the same mistake.
     """
     answers = [
-        Answer(200, samples.SIGN_IN_CAPTCHA),
-        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
-        Answer(200, samples.PASSWORD_WITH_PASSKEY_BUTTON),
+        Answer(200, sample("sign-in-captcha")),
+        Answer(200, sample("password-with-passkey-button")),
+        Answer(200, sample("password-with-passkey-button")),
     ]
     spent: list[float] = []
 
@@ -368,3 +382,39 @@ async def test_garbled_answer_is_a_connection_error() -> None:
         server.close()
         await server.wait_closed()
     assert exit_code_for(caught.value) == 4
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        sample("combined") + " " * MAX_PAGE_CHARS,
+        "<html><body>" + "<div>" * MAX_MARKUP + "</body></html>",
+    ],
+    ids=["too-large", "too-many-tags"],
+)
+async def test_oversized_sign_in_page_is_temporary_and_sends_nothing(
+    clock: FakeClock, html: str
+) -> None:
+    """A sign-in page beyond the reader's bounds is retried later; no password goes out."""
+    spent: list[float] = []
+
+    async def spend() -> None:
+        spent.append(clock.time())
+
+    async with aiohttp.ClientSession() as session:
+        http = ScriptedHttp(session, [Answer(200, html)])
+        walk = SignInWalk(
+            http,
+            Credentials(TEST_EMAIL, TEST_PASSWORD, parse_totp_key(TEST_KEY)),
+            device=DeviceIdentity.create(),
+            pkce=Pkce.create(),
+            clock=clock,
+            before_password=spend,
+        )
+        with pytest.raises(PageTooLargeError) as caught:
+            await walk.run()
+    assert not caught.value.needs_user
+    assert caught.value.guide_slug is GuideSlug.AMAZON_UNREACHABLE
+    assert exit_code_for(caught.value) == 4
+    assert [method for method, _url, _fields in http.sent] == ["GET"]
+    assert spent == []

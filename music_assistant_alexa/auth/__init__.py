@@ -8,7 +8,7 @@ top of it, and the simulator is the other side of the same protocol.
 from __future__ import annotations
 
 from .errors import AlexaAuthError, ErrorCategory
-from .pages import CaptchaKind, OtpDevice, Page, PageKind, ParsedForm, classify_page
+from .pages import CaptchaKind, OtpDevice, OtpMethod, Page, PageKind, ParsedForm, classify_page
 from .session import AuthSessionManager, ResetResult, SessionStatus
 from .totp import KeyProblem, TotpKey, parse_totp_key
 
@@ -19,6 +19,7 @@ __all__ = [
     "ErrorCategory",
     "KeyProblem",
     "OtpDevice",
+    "OtpMethod",
     "Page",
     "PageKind",
     "ParsedForm",

@@ -183,6 +183,12 @@ class UnexpectedResponseError(AlexaAuthError):
     code = "unexpected_response"
 
 
+class PageTooLargeError(UnexpectedResponseError):
+    """A page was beyond what the sign-in reads safely (size or number of tags); not read."""
+
+    code = "page_too_large"
+
+
 # --- needs the user ---------------------------------------------------------------------------
 
 

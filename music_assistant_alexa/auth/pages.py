@@ -7,28 +7,29 @@ wall, lockout, "no such account") or the final redirect that carries the authori
 login code must know which, so that each obstacle becomes a precise, guide-linked error instead
 of a bare "login failed".
 
-:func:`classify_page` reads the page in a single pass with the standard library's
-:mod:`html.parser`: it runs inside Music Assistant's event loop, so it has to be quick, and a
-third-party parser would be one more dependency to keep in step with the server. The pass only
-collects facts (forms and their fields, ids, images, error boxes, visible text). The checks run
-afterwards in a fixed order: the most specific form structures first and loose text matches last,
-because Amazon's pages share a lot of markup and the specific signals are the trustworthy ones.
-It never raises, whatever the input.
+:func:`classify_page` has the page read once by :mod:`.html_scan` (which collects the facts:
+forms and their fields, ids, images, error boxes, visible text) and then runs the checks in a
+fixed order: the most specific form structures first and loose text matches last, because
+Amazon's pages share a lot of markup and the specific signals are the trustworthy ones. It runs
+inside Music Assistant's event loop, so the reading is linear in the page and bounded; a page
+beyond the bounds is a temporary error, anything else is classified and never raises.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from html import unescape
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qsl, urljoin
 
+from .html_scan import scan
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+
+    from .html_scan import Form, Img, Input, PageScan
 
 
 class PageKind(StrEnum):
@@ -55,8 +56,14 @@ class CaptchaKind(StrEnum):
     ROBOT_CHECK = "robot_check"  # /errors/validateCaptcha, answered as "field-keywords" by GET
 
 
-#: Methods an OTP device can have; the login only automates "TOTP".
-OTP_METHODS: Final = frozenset({"TOTP", "SMS", "VOICE", "EMAIL", "UNKNOWN"})
+class OtpMethod(StrEnum):
+    """How a one-time code reaches the user; the login only automates :attr:`TOTP`."""
+
+    TOTP = "TOTP"  # an authenticator app
+    SMS = "SMS"
+    VOICE = "VOICE"
+    EMAIL = "EMAIL"
+    UNKNOWN = "UNKNOWN"  # a choice whose method the page does not reveal
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -65,8 +72,8 @@ class OtpDevice:
 
     #: The radio's value, posted back as ``otpDeviceContext`` (or ``option``) to pick it.
     value: str
-    #: One of :data:`OTP_METHODS`.
-    method: str
+    #: How the code would arrive.
+    method: OtpMethod
 
     def __repr__(self) -> str:
         """Show the method only: the value is an opaque token that can name a phone number."""
@@ -154,24 +161,7 @@ class Page:
 
 _CODE_PARAM: Final = "openid.oa2.authorization_code"
 
-#: Server-side message boxes. The client-side inline alerts ("Enter your password") are left
-#: out: Amazon ships them hidden in every page and only its JavaScript reveals them.
-_ERROR_BOX_IDS: Final = frozenset({"auth-error-message-box", "ap_error_page_message"})
-_WARNING_BOX_IDS: Final = frozenset({"auth-warning-message-box"})
-_ERROR_BOX_CLASSES: Final = frozenset({"cvf-widget-alert"})
-#: Classes Amazon uses to hide markup that only its scripts show.
-_HIDING_CLASSES: Final = frozenset({"aok-hidden", "a-hidden", "hidden"})
-_OTP_WRAPPER_CLASSES: Final = {
-    "auth-totp": "TOTP",
-    "auth-sms": "SMS",
-    "auth-voice": "VOICE",
-    "auth-email": "EMAIL",
-}
 _APPROVAL_FORM_IDS: Final = ("pollingform", "verification-code-form", "resend-approval-form")
-_APPROVAL_IDS: Final = frozenset(
-    {"transactionapprovalstatus", "updatedchanneldetails", "resend-approval-alert"}
-)
-
 #: Phrases of a forced passkey. Deliberately not "sign in with a passkey": that is the label
 #: of the optional passkey button on ordinary e-mail and password pages.
 _PASSKEY_PHRASES: Final = (
@@ -203,91 +193,9 @@ _LOCK_PHRASES: Final = (
 #: the robot-check captcha says much the same ("make sure you're not a robot").
 _ROBOT_PHRASES: Final = ("not a robot",)
 
-_VOID_TAGS: Final = frozenset(
-    [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "keygen",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-    ]
-)
-#: Tags that start a new line of text, so phrases are matched and quoted per block.
-_BLOCK_TAGS: Final = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "br",
-        "button",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "head",
-        "header",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "nav",
-        "noscript",
-        "ol",
-        "option",
-        "p",
-        "pre",
-        "section",
-        "select",
-        "table",
-        "td",
-        "th",
-        "title",
-        "tr",
-        "ul",
-    ]
-)
-_NO_CLASSES: Final[frozenset[str]] = frozenset()
-_BOT_IDS: Final = frozenset({"challenge-container", "cvf-aamation-container"})
-_SIGNAL_IDS: Final = _BOT_IDS | _APPROVAL_IDS
-_SIGNAL_CLASSES: Final = frozenset({"cvf-aamation-container", "transaction-approval-word-break"})
-#: Ids and classes of elements that change how the text inside them is read.
-_STATE_IDS: Final = _ERROR_BOX_IDS | _WARNING_BOX_IDS | {"cvf-page-content"}
-_STATE_CLASSES: Final = _ERROR_BOX_CLASSES | frozenset(_OTP_WRAPPER_CLASSES)
-_HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-#: Bound on the stack of open elements that change how text is read (hidden, message box,
-#: label...). Real pages nest a handful; a hostile page of endless unclosed ones would otherwise
-#: grow it without limit.
-_MAX_DEPTH: Final = 1024
-_RAW_TAGS: Final = frozenset({"script", "style"})
 #: Longest quote taken from running text around a matched phrase.
 _QUOTE_BEFORE: Final = 160
 _QUOTE_AFTER: Final = 240
-
-
-def _collapse(text: str) -> str:
-    """Collapse runs of whitespace (including no-break spaces) to single spaces."""
-    return " ".join(text.split())
 
 
 def _normalise(text: str) -> str:
@@ -305,559 +213,19 @@ def _find_phrase(text: str, phrases: Iterable[str]) -> int:
     return -1
 
 
-# --- the single parsing pass ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Form:
-    action: str
-    method: str
-    form_id: str | None
-    form_name: str | None
-    classes: frozenset[str]
-    fields: dict[str, str] = field(default_factory=dict)
-    checked_radios: set[str] = field(default_factory=set)
-
-    @property
-    def id_l(self) -> str:
-        return (self.form_id or "").strip().lower()
-
-    @property
-    def name_l(self) -> str:
-        return (self.form_name or "").strip().lower()
-
-    @property
-    def action_path_l(self) -> str:
-        return self.action.split("?", 1)[0].split("#", 1)[0].strip().lower().rstrip("/")
-
-    def put(self, name: str, value: str) -> None:
-        # Amazon's password page carries "email" twice: the pre-filled hidden one and an empty
-        # autofill hint. Whatever their order, the filled one must win.
-        if not self.fields.get(name):
-            self.fields[name] = value
-
-    def parsed(self) -> ParsedForm:
-        method = "POST" if self.method.strip().lower() == "post" else "GET"
-        return ParsedForm(
-            action=self.action,
-            method=method,
-            fields=dict(self.fields),
-            form_id=self.form_id,
-            form_name=self.form_name,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Input:
-    form: int | None
-    type_l: str
-    name_l: str
-    id_l: str
-    hidden: bool  # hidden by an attribute or an enclosing element, not type=hidden
-
-    @property
-    def shown_to_user(self) -> bool:
-        """Return whether the user would see and fill it: not hidden, not an autofill hint."""
-        return not self.hidden and "autofill-hint" not in self.id_l
-
-
-@dataclass(frozen=True, slots=True)
-class _Img:
-    src: str
-    alt_l: str
-    id_l: str
-    form: int | None
-    in_cvf: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Radio:
-    form: int | None
-    name_l: str
-    value: str
-    id_l: str
-    hint: str | None
-    label: int | None
-
-
-@dataclass(slots=True)
-class _Label:
-    for_id_l: str
-    parts: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Box:
-    """An error or warning box being read: list items, and loose text for boxes without."""
-
-    warning: bool
-    items: list[list[str]] = field(default_factory=list)
-    loose: list[str] = field(default_factory=list)
-    item: list[str] | None = None
-
-    def text(self) -> str:
-        items = [_collapse("".join(item)) for item in self.items]
-        joined = " ".join(item for item in items if item)
-        return joined or _collapse("".join(self.loose))
-
-
-@dataclass(slots=True)
-class _Select:
-    form: int | None
-    name: str
-    options: list[tuple[str, bool]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Option:
-    value: str | None
-    selected: bool
-    parts: list[str] = field(default_factory=list)
-
-
-class _Node:
-    """
-    An open element that changes how the text inside it is read, with the inherited facts.
-
-    Only such elements are kept on the stack (a hidden block, a message box, a label...), not
-    every <div> and <span>: the per-tag cost of the stdlib parser dominates already.
-    """
-
-    __slots__ = (
-        "heading",
-        "hidden",
-        "hint",
-        "in_cvf",
-        "is_item",
-        "label",
-        "level",
-        "opens_box",
-        "tag",
-    )
-
-    def __init__(self, tag: str, level: int, parent: _Node | None) -> None:
-        self.tag: str = tag
-        #: How many elements of this name were open, this one included: its end tag is the
-        #: one that arrives while that many are open.
-        self.level: int = level
-        self.hidden: bool = parent.hidden if parent else False
-        self.hint: str | None = parent.hint if parent else None
-        self.in_cvf: bool = parent.in_cvf if parent else False
-        self.heading: bool = parent.heading if parent else False
-        self.label: int | None = parent.label if parent else None
-        self.opens_box: bool = False
-        self.is_item: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Tag:
-    """A start tag as the handlers see it."""
-
-    name: str
-    attr: dict[str, str]
-    el_id: str  # stripped, lower-case
-    classes: frozenset[str]  # lower-case
-    hidden: bool  # by its own attributes or an enclosing element
-
-
-class _Scanner(HTMLParser):
-    """Collect, in one pass, every fact the checks need."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[_Form] = []
-        self.inputs: list[_Input] = []
-        self.imgs: list[_Img] = []
-        self.radios: list[_Radio] = []
-        self.labels: list[_Label] = []
-        self.error_texts: list[str] = []
-        self.warning_texts: list[str] = []
-        #: Visible text, one entry per block of the page.
-        self.segments: list[str] = []
-        self.bot_signal = False
-        self.approval_signal = False
-        self._segment: list[str] = []
-        self._stack: list[_Node] = []
-        #: Open elements per tag name, to match end tags to the elements on the stack.
-        self._depth: dict[str, int] = {}
-        #: Elements on the stack per tag name, so most end tags skip the stack search.
-        self._on_stack: dict[str, int] = {}
-        self._form: int | None = None
-        self._box: _Box | None = None
-        self._select: _Select | None = None
-        self._option: _Option | None = None
-        self._textarea: tuple[int, str, list[str]] | None = None
-        self._in_script = False
-        self._in_style = False
-
-    # -- parser callbacks --
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # Reversed, so that the first of duplicate attributes wins, as in browsers.
-        attr = {key: value or "" for key, value in reversed(attrs)} if attrs else {}
-        el_id = attr["id"].strip().lower() if "id" in attr else ""
-        css = attr.get("class")
-        classes = frozenset(css.lower().split()) if css else _NO_CLASSES
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        # Cheap set tests first: most tags are plain <div>/<span>/<a> that matter to nothing.
-        if (
-            el_id in _SIGNAL_IDS
-            or not classes.isdisjoint(_SIGNAL_CLASSES)
-            or "data-challenge-type" in attr
-        ):
-            self._note_signals(attr, el_id, classes)
-        top = self._stack[-1] if self._stack else None
-        hides = bool(attr) and self._hides(attr, classes)
-        hidden = (top is not None and top.hidden) or hides
-        handler = self._START_HANDLERS.get(tag)
-        if handler is not None:
-            handler(self, _Tag(tag, attr, el_id, classes, hidden))
-        if tag in _VOID_TAGS or tag in _RAW_TAGS:
-            return
-        level = self._depth.get(tag, 0) + 1
-        self._depth[tag] = level
-        if len(self._stack) < _MAX_DEPTH and (
-            hides
-            or tag == "label"
-            or self._box is not None
-            or el_id in _STATE_IDS
-            or not classes.isdisjoint(_STATE_CLASSES)
-        ):
-            self._maybe_push(_Tag(tag, attr, el_id, classes, hidden), level, top)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        handler = self._END_HANDLERS.get(tag)
-        if handler is not None:
-            handler(self)
-        level = self._depth.get(tag, 0)
-        if not level:
-            return  # a stray end tag; browsers ignore it too
-        self._depth[tag] = level - 1
-        if not self._on_stack.get(tag):
-            return
-        stack = self._stack
-        for index in range(len(stack) - 1, -1, -1):
-            node = stack[index]
-            if node.tag != tag:
-                continue
-            if node.level >= level:
-                # Close it, and whatever was left unclosed inside it (<li>, <label>), as a
-                # browser would.
-                while len(stack) > index:
-                    self._close(stack.pop())
-            # Else the end tag belongs to an unremarkable element nested inside this one.
-            break
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            return
-        if self._in_script:
-            if "gokuProps" in data:
-                self.bot_signal = True
-            return
-        if self._textarea is not None:
-            self._textarea[2].append(data)
-            return
-        if self._option is not None:
-            self._option.parts.append(data)
-        top = self._stack[-1] if self._stack else None
-        if top is not None and top.label is not None:
-            self.labels[top.label].parts.append(data)
-        if top is not None and top.hidden:
-            return
-        box = self._box
-        if box is not None and not (top is not None and top.heading):
-            (box.item if box.item is not None else box.loose).append(data)
-        self._segment.append(data)
-
-    def end_of_input(self) -> None:
-        """
-        Handle what :meth:`feed` left unparsed, the HTML5 way, instead of :meth:`close`.
-
-        ``feed()`` stops at the first construct with no end in sight (a tag without ">", a
-        comment without "-->") and buffers the rest. ``close()`` would then step through that
-        rest one "<" at a time, rescanning to the end each time: quadratic, and a minute of
-        blocked event loop for 100 KB of "<a b='" on the parsers before CPython's fix for
-        gh-135462. HTML5 simply drops a tag cut off by the end of the input and ends an open
-        comment there, which is what this does (and what the fixed parsers do).
-        """
-        rest, self.rawdata = self.rawdata, ""
-        if not rest:
-            return
-        if self._in_script or self._in_style:
-            self.handle_data(rest)  # the unterminated script or style runs to the end
-        elif not (rest[0] == "<" and len(rest) > 1 and (rest[1].isalpha() or rest[1] in "/!?")):
-            # Plain text held back in case a character reference was cut in half.
-            self.handle_data(unescape(rest))
-
-    def finish(self) -> None:
-        """Close whatever a truncated page left open, so its text is not lost."""
-        self._end_textarea()
-        self._end_select()
-        while self._stack:
-            self._close(self._stack.pop())
-        self._flush()
-
-    # -- helpers of the callbacks --
-
-    @staticmethod
-    def _hides(attr: dict[str, str], classes: frozenset[str]) -> bool:
-        """Return whether an element's own attributes hide it (and so its text)."""
-        if "hidden" in attr or not classes.isdisjoint(_HIDING_CLASSES):
-            return True
-        style = attr.get("style")
-        if not style:
-            return False
-        style = style.replace(" ", "").lower()
-        return "display:none" in style or "visibility:hidden" in style
-
-    def _flush(self) -> None:
-        if self._segment:
-            text = _collapse("".join(self._segment))
-            self._segment = []
-            if text:
-                self.segments.append(text)
-
-    def _note_signals(self, attr: dict[str, str], el_id: str, classes: frozenset[str]) -> None:
-        if (
-            el_id in _BOT_IDS
-            or "cvf-aamation-container" in classes
-            or attr.get("data-challenge-type", "").upper().startswith("WAF")
-        ):
-            self.bot_signal = True
-        if el_id in _APPROVAL_IDS or "transaction-approval-word-break" in classes:
-            self.approval_signal = True
-
-    def _maybe_push(self, info: _Tag, level: int, top: _Node | None) -> None:
-        """Put the element on the stack if it changes how the text inside it is read."""
-        name, el_id, classes = info.name, info.el_id, info.classes
-        box = self._box
-        hint = next((_OTP_WRAPPER_CLASSES[c] for c in classes if c in _OTP_WRAPPER_CLASSES), None)
-        opens_box = (
-            box is None
-            and not info.hidden
-            and bool(el_id or classes)
-            and (
-                el_id in _ERROR_BOX_IDS
-                or el_id in _WARNING_BOX_IDS
-                or not classes.isdisjoint(_ERROR_BOX_CLASSES)
-            )
-        )
-        in_box = box is not None and (
-            name == "li" or name in _HEADING_TAGS or "a-alert-heading" in classes
-        )
-        if not (
-            (info.hidden and not (top is not None and top.hidden))
-            or hint
-            or opens_box
-            or in_box
-            or name == "label"
-            or el_id == "cvf-page-content"
-        ):
-            return
-        node = _Node(name, level, top)
-        node.hidden = info.hidden
-        node.in_cvf = node.in_cvf or el_id == "cvf-page-content"
-        node.hint = hint or node.hint
-        if name == "label":
-            self.labels.append(_Label(for_id_l=info.attr.get("for", "").strip().lower()))
-            node.label = len(self.labels) - 1
-        if opens_box:
-            self._box = _Box(warning=el_id in _WARNING_BOX_IDS)
-            node.opens_box = True
-        elif box is not None and in_box:
-            if name == "li":
-                box.item = []
-                box.items.append(box.item)
-                node.is_item = True
-            else:
-                node.heading = True
-        self._stack.append(node)
-        self._on_stack[name] = self._on_stack.get(name, 0) + 1
-
-    def _close(self, node: _Node) -> None:
-        self._on_stack[node.tag] -= 1
-        box = self._box
-        if box is None:
-            return
-        if node.is_item:
-            box.item = None
-        if node.opens_box:
-            self._box = None
-            text = box.text()
-            if text:
-                (self.warning_texts if box.warning else self.error_texts).append(text)
-
-    def _start_form(self, info: _Tag) -> None:
-        if self._form is not None:
-            # A <form> inside an open form is ignored by browsers; its fields join the outer one.
-            return
-        attr = info.attr
-        self.forms.append(
-            _Form(
-                action=attr.get("action", ""),
-                method=attr.get("method", ""),
-                form_id=attr.get("id") if "id" in attr else None,
-                form_name=attr.get("name") if "name" in attr else None,
-                classes=info.classes,
-            )
-        )
-        self._form = len(self.forms) - 1
-
-    def _start_input(self, info: _Tag) -> None:
-        attr = info.attr
-        type_l = (attr.get("type") or "text").strip().lower()
-        name = attr.get("name", "")
-        self.inputs.append(
-            _Input(self._form, type_l, name.strip().lower(), info.el_id, info.hidden)
-        )
-        form = self.forms[self._form] if self._form is not None else None
-        if type_l == "radio":
-            value = attr.get("value", "on")
-            top = self._stack[-1] if self._stack else None
-            self.radios.append(
-                _Radio(
-                    form=self._form,
-                    name_l=name.strip().lower(),
-                    value=value,
-                    id_l=info.el_id,
-                    hint=top.hint if top else None,
-                    label=top.label if top else None,
-                )
-            )
-            if form is not None and name:
-                checked = "checked" in attr
-                if name not in form.fields or (checked and name not in form.checked_radios):
-                    form.fields[name] = value
-                if checked:
-                    form.checked_radios.add(name)
-        elif form is not None and name:
-            form.put(name, attr.get("value", ""))
-
-    def _start_img(self, info: _Tag) -> None:
-        top = self._stack[-1] if self._stack else None
-        self.imgs.append(
-            _Img(
-                src=info.attr.get("src", "").strip(),
-                alt_l=info.attr.get("alt", "").strip().lower(),
-                id_l=info.el_id,
-                form=self._form,
-                in_cvf=top.in_cvf if top else False,
-            )
-        )
-
-    def _start_button(self, info: _Tag) -> None:
-        name = info.attr.get("name", "")
-        if self._form is not None and name:
-            self.forms[self._form].put(name, info.attr.get("value", ""))
-
-    def _start_select(self, info: _Tag) -> None:
-        self._end_select()
-        self._select = _Select(form=self._form, name=info.attr.get("name", ""))
-
-    def _start_option(self, info: _Tag) -> None:
-        self._end_option()
-        if self._select is not None:
-            value = info.attr.get("value")  # None: the option's text is its value
-            self._option = _Option(value=value, selected="selected" in info.attr)
-
-    def _start_textarea(self, info: _Tag) -> None:
-        self._end_textarea()
-        name = info.attr.get("name", "")
-        if self._form is not None and name:
-            self._textarea = (self._form, name, [])
-
-    def _start_script(self, info: _Tag) -> None:
-        self._in_script = True
-        src = info.attr.get("src", "").lower()
-        if "challenge.js" in src or "token.awswaf.com" in src:
-            self.bot_signal = True
-
-    def _start_style(self, _info: _Tag) -> None:
-        self._in_style = True
-
-    def _end_script(self) -> None:
-        self._in_script = False
-
-    def _end_style(self) -> None:
-        self._in_style = False
-
-    def _end_form(self) -> None:
-        self._form = None
-
-    def _end_option(self) -> None:
-        option, self._option = self._option, None
-        if option is not None and self._select is not None:
-            value = option.value if option.value is not None else _collapse("".join(option.parts))
-            self._select.options.append((value, option.selected))
-
-    def _end_select(self) -> None:
-        self._end_option()
-        select, self._select = self._select, None
-        if select is None or select.form is None or not select.name:
-            return
-        chosen = next((value for value, selected in select.options if selected), None)
-        if chosen is None:
-            chosen = select.options[0][0] if select.options else ""
-        self.forms[select.form].put(select.name, chosen)
-
-    def _end_textarea(self) -> None:
-        textarea, self._textarea = self._textarea, None
-        if textarea is not None:
-            form, name, parts = textarea
-            self.forms[form].put(name, "".join(parts))
-
-    _START_HANDLERS: Final[dict[str, Callable[[_Scanner, _Tag], None]]] = {
-        "form": _start_form,
-        "input": _start_input,
-        "img": _start_img,
-        "button": _start_button,
-        "select": _start_select,
-        "option": _start_option,
-        "textarea": _start_textarea,
-        "script": _start_script,
-        "style": _start_style,
-    }
-    _END_HANDLERS: Final[dict[str, Callable[[_Scanner], None]]] = {
-        "form": _end_form,
-        "option": _end_option,
-        "select": _end_select,
-        "textarea": _end_textarea,
-        "script": _end_script,
-        "style": _end_style,
-    }
-
-
-def _scan(html: str) -> _Scanner:
-    """Parse ``html`` once and return the collected facts; never raises."""
-    scanner = _Scanner()
-    # Python's parser hands "<![" constructs to _markupbase, which raises AssertionError on
-    # unknown keywords ("<![foo["). Browsers read every "<![" in HTML content as a bogus comment
-    # up to the next ">", which is what the parser does for "<!-[", so the rewrite changes nothing
-    # a browser would show.
-    text = html.replace("<![", "<!-[")
-    # Belt and braces for other parser versions: a page that still breaks the parser is
-    # classified from what was read before the break, never raised to the login.
-    with contextlib.suppress(Exception):
-        scanner.feed(text)
-        scanner.end_of_input()
-    scanner.finish()
-    return scanner
-
-
 # --- the checks -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Facts:
     """The scanner's findings, with the queries the checks share."""
 
-    scan: _Scanner
-    url: str
-    _asks: dict[int, tuple[bool, bool]] | None = None
+    # A plain class, not a dataclass: generating a dataclass's methods costs import time.
+    __slots__ = ("_asks", "scan", "url")
+
+    def __init__(self, scan: PageScan, url: str) -> None:
+        self.scan = scan
+        self.url = url
+        self._asks: dict[int, tuple[bool, bool]] | None = None
 
     def error_text(self) -> str | None:
         """Return Amazon's message boxes, errors before warnings, or None."""
@@ -865,12 +233,12 @@ class _Facts:
         return " ".join(texts) or None
 
     def form(self, index: int | None) -> ParsedForm | None:
-        return None if index is None else self.scan.forms[index].parsed()
+        return None if index is None else _parsed(self.scan.forms[index])
 
-    def form_index(self, test: Callable[[_Form], bool]) -> int | None:
+    def form_index(self, test: Callable[[Form], bool]) -> int | None:
         return next((i for i, form in enumerate(self.scan.forms) if test(form)), None)
 
-    def input(self, test: Callable[[_Input], bool]) -> _Input | None:
+    def input(self, test: Callable[[Input], bool]) -> Input | None:
         return next((item for item in self.scan.inputs if test(item)), None)
 
     def quote(self, phrases: tuple[str, ...]) -> str | None:
@@ -919,6 +287,22 @@ class _Facts:
         return self.url.split("?", 1)[0].split("#", 1)[0].lower()
 
 
+def _parsed(form: Form) -> ParsedForm:
+    """
+    Return a scanned form as callers see it.
+
+    :param form: The form the scanner collected.
+    :return: Its action, method and fields.
+    """
+    return ParsedForm(
+        action=form.action,
+        method="POST" if form.method.strip().lower() == "post" else "GET",
+        fields=dict(form.fields),
+        form_id=form.form_id,
+        form_name=form.form_name,
+    )
+
+
 def _authorization_code(url: str) -> str | None:
     """Return the non-empty ``openid.oa2.authorization_code`` of ``url``, or None."""
     if _CODE_PARAM not in url:
@@ -944,7 +328,7 @@ def _check_lock_structure(facts: _Facts) -> Page | None:
     return None
 
 
-def _captcha_page(facts: _Facts, kind: CaptchaKind, index: int | None, imgs: list[_Img]) -> Page:
+def _captcha_page(facts: _Facts, kind: CaptchaKind, index: int | None, imgs: list[Img]) -> Page:
     src = next((img.src for img in imgs if img.src), None)
     asks_email = asks_password = False
     if kind is CaptchaKind.SIGN_IN and index is not None:
@@ -1040,17 +424,27 @@ def _check_mfa(facts: _Facts) -> Page | None:
 
 
 _TEXT_METHODS: Final = (
-    (frozenset({"authenticator", "totp"}), "TOTP"),
-    (frozenset({"sms", "text"}), "SMS"),
-    (frozenset({"voice", "call"}), "VOICE"),
-    (frozenset({"email"}), "EMAIL"),
+    (frozenset({"authenticator", "totp"}), OtpMethod.TOTP),
+    (frozenset({"sms", "text"}), OtpMethod.SMS),
+    (frozenset({"voice", "call"}), OtpMethod.VOICE),
+    (frozenset({"email"}), OtpMethod.EMAIL),
 )
-_WORD_RE: Final = re.compile(r"[a-z]+")
 
 
-def _method_from_text(text: str) -> str | None:
-    """Guess a device's method from its label ("Text message to ***-123") or value."""
-    words = set(_WORD_RE.findall(text.lower().replace("e-mail", "email")))
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    # Compiled on first use: importing the auth core stays cheap.
+    return re.compile(r"[a-z]+")
+
+
+def _method_from_text(text: str) -> OtpMethod | None:
+    """
+    Guess a device's method from its label ("Text message to ***-123") or value.
+
+    :param text: The label or value.
+    :return: The method, or ``None`` when the text names none.
+    """
+    words = set(_word_pattern().findall(text.lower().replace("e-mail", "email")))
     for keys, method in _TEXT_METHODS:
         if not words.isdisjoint(keys):
             return method
@@ -1064,14 +458,14 @@ def _otp_devices(facts: _Facts, index: int, *, claims: bool) -> tuple[OtpDevice,
     for radio in scan.radios:
         if radio.name_l != "otpdevicecontext" and not (claims and radio.form == index):
             continue
-        method = radio.hint
+        method = OtpMethod(radio.hint) if radio.hint is not None else None
         if method is None and radio.label is not None:
             method = _method_from_text("".join(scan.labels[radio.label].parts))
         if method is None and radio.id_l in by_for:
             method = _method_from_text("".join(by_for[radio.id_l].parts))
         if method is None:
             method = _method_from_text(radio.value)
-        devices.append(OtpDevice(value=radio.value, method=method or "UNKNOWN"))
+        devices.append(OtpDevice(value=radio.value, method=method or OtpMethod.UNKNOWN))
     return tuple(devices)
 
 
@@ -1134,7 +528,7 @@ def _check_sign_in(facts: _Facts) -> Page | None:
         if email or password:
             return Page(
                 kind=PageKind.SIGN_IN,
-                form=form.parsed(),
+                form=_parsed(form),
                 error_message=facts.error_text(),
                 asks_for_email=email,
                 asks_for_password=password,
@@ -1202,7 +596,7 @@ def classify_page(html: str, url: str = "") -> Page:
     code = _authorization_code(url)
     if code:
         return Page(kind=PageKind.SUCCESS, authorization_code=code)
-    facts = _Facts(_scan(html), url)
+    facts = _Facts(scan(html), url)
     for check in _CHECKS:
         page = check(facts)
         if page is not None:

@@ -10,6 +10,7 @@ the ``csrf`` cookie: no password and no 2FA code until Amazon revokes the device
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -27,6 +28,13 @@ from .errors import (
 from .models import Registration, StoredCookie
 
 if TYPE_CHECKING:
+    from .answers import (
+        AccessTokenAnswer,
+        CookieExchangeAnswer,
+        ErrorAnswer,
+        RegisterAnswer,
+        WebsiteCookie,
+    )
     from .endpoints import AmazonHosts
     from .http import AmazonHttp, HttpResponse
 
@@ -183,39 +191,34 @@ async def register_device(  # noqa: PLR0913 - every argument is one part of the 
     )
     if resp.status != 200:
         msg = f"Amazon refused to register this device (HTTP {resp.status})."
-        raise RegistrationError(msg, amazon_text=_amazon_error_text(_error_body(resp), resp))
-    data = resp.json()
-    try:
-        success = data["response"]["success"]
-        tokens = success["tokens"]
-        bearer = tokens["bearer"]
-        mac_dms = tokens.get("mac_dms") or {}
-        extensions = success.get("extensions") or {}
-        device_info = extensions.get("device_info") or {}
-        customer = extensions.get("customer_info") or {}
-        registration = Registration(
-            device_serial=device.serial,
-            marketplace=hosts.marketplace.domain,
-            refresh_token=str(bearer["refresh_token"]),
-            access_token=str(bearer["access_token"]),
-            access_token_expires_at=now + int(bearer.get("expires_in", 3600)),
-            adp_token=str(mac_dms.get("adp_token", "")),
-            device_private_key=str(mac_dms.get("device_private_key", "")),
-            frc=device.frc,
-            map_md=device.map_md,
-            device_name=str(device_info.get("device_name") or device_name),
-            device_type=str(device_info.get("device_type") or DEVICE_TYPE),
-            customer_id=str(customer.get("user_id", "")),
-            customer_name=str(customer.get("given_name") or customer.get("name") or ""),
-            home_region=str(customer.get("home_region", "")),
-            registered_at=now,
-        )
-        cookies = _parse_cookie_list(
-            tokens.get("website_cookies") or [], hosts.marketplace.cookie_domain
-        )
-    except (KeyError, TypeError, ValueError) as err:
-        msg = "Amazon's registration answer is missing the tokens."
-        raise UnexpectedResponseError(msg) from err
+        refusal = await asyncio.to_thread(_read_error, _error_body(resp))
+        raise RegistrationError(msg, amazon_text=_amazon_error_text(refusal, resp))
+    answer = await asyncio.to_thread(_read_register, resp.json())
+    success = answer.response.success
+    tokens = success.tokens
+    bearer = tokens.bearer
+    mac_dms = tokens.mac_dms
+    extensions = success.extensions
+    device_info = extensions.device_info if extensions else None
+    customer = extensions.customer_info if extensions else None
+    registration = Registration(
+        device_serial=device.serial,
+        marketplace=hosts.marketplace.domain,
+        refresh_token=bearer.refresh_token,
+        access_token=bearer.access_token,
+        access_token_expires_at=now + bearer.expires_in,
+        adp_token=mac_dms.adp_token if mac_dms else "",
+        device_private_key=mac_dms.device_private_key if mac_dms else "",
+        frc=device.frc,
+        map_md=device.map_md,
+        device_name=(device_info.device_name if device_info else None) or device_name,
+        device_type=(device_info.device_type if device_info else None) or DEVICE_TYPE,
+        customer_id=customer.user_id if customer else "",
+        customer_name=(customer.given_name or customer.name or "") if customer else "",
+        home_region=customer.home_region if customer else "",
+        registered_at=now,
+    )
+    cookies = _stored(tokens.website_cookies or [], hosts.marketplace.cookie_domain)
     return RegisteredDevice(registration, cookies)
 
 
@@ -225,7 +228,7 @@ async def refresh_access_token(http: AmazonHttp, refresh_token: str) -> tuple[st
 
     :param http: The account's HTTP client.
     :param refresh_token: The device's refresh token.
-    :returns: The access token and its lifetime in seconds.
+    :return: The access token and its lifetime in seconds.
     :raises SessionRevokedError: Amazon revoked the device.
     """
     hosts = http.hosts
@@ -234,14 +237,9 @@ async def refresh_access_token(http: AmazonHttp, refresh_token: str) -> tuple[st
         hosts.url(hosts.api, "/auth/token"),
         data=_token_form(refresh_token, "access_token"),
     )
-    data = _token_answer(resp)
-    try:
-        token_type = str(data.get("token_type", "bearer")).lower()
-        token, lifetime = str(data["access_token"]), int(data.get("expires_in", 3600))
-    except (AttributeError, KeyError, TypeError, ValueError) as err:
-        msg = "Amazon's token answer has no access token."
-        raise UnexpectedResponseError(msg) from err
-    if token_type != "bearer" or not token:  # noqa: S105 - a token type name, not a secret
+    answer = await asyncio.to_thread(_read_access_token, await _token_answer(resp))
+    token, lifetime = answer.access_token, answer.expires_in
+    if answer.token_type.lower() != "bearer" or not token:
         msg = "Amazon's token answer has no bearer token."
         raise UnexpectedResponseError(msg)
     return token, lifetime
@@ -262,13 +260,12 @@ async def exchange_cookies(http: AmazonHttp, refresh_token: str) -> list[StoredC
         hosts.url(hosts.www, "/ap/exchangetoken/cookies"),
         data=_token_form(refresh_token, "auth_cookies", domain=domain),
     )
-    data = _token_answer(resp)
-    try:
-        cookies = data["response"]["tokens"]["cookies"][domain]
-        return _parse_cookie_list(cookies, domain)
-    except (KeyError, TypeError) as err:
-        msg = f"Amazon's cookie answer has no cookies for {domain}."
-        raise UnexpectedResponseError(msg) from err
+    missing = f"Amazon's cookie answer has no cookies for {domain}."
+    answer = await asyncio.to_thread(_read_cookie_exchange, await _token_answer(resp), missing)
+    cookies = answer.response.tokens.cookies.get(domain)
+    if cookies is None:
+        raise UnexpectedResponseError(missing)
+    return _stored(cookies, domain)
 
 
 async def fetch_csrf(http: AmazonHttp) -> str:
@@ -315,7 +312,7 @@ async def deregister_device(http: AmazonHttp, access_token: str) -> bool:
 
     :param http: The account's HTTP client.
     :param access_token: A current access token of the device.
-    :returns: Whether Amazon confirmed.
+    :return: Whether Amazon confirmed.
     """
     hosts = http.hosts
     resp = await http.request(
@@ -376,36 +373,49 @@ def init_cookies(device: DeviceIdentity, hosts: AmazonHosts) -> list[StoredCooki
     return [StoredCookie(name=k, value=v, domain=domain) for k, v in values.items()]
 
 
-def _parse_cookie_list(raw: list[Any], domain: str) -> list[StoredCookie]:
-    cookies = []
-    for item in raw:
-        name = str(item["Name"])
-        # Amazon wraps some values in double quotes; every client strips them.
-        value = str(item["Value"]).strip('"')
-        cookies.append(
-            StoredCookie(
-                name=name,
-                value=value,
-                domain=domain,
-                path=str(item.get("Path") or "/"),
-                secure=bool(item.get("Secure", True)),
-                http_only=bool(item.get("HttpOnly", False)),
-            )
-        )
-    return cookies
+def _stored(cookies: list[WebsiteCookie], domain: str) -> list[StoredCookie]:
+    return [cookie.stored(domain) for cookie in cookies]
 
 
-def _token_answer(resp: HttpResponse) -> Any:
+async def _token_answer(resp: HttpResponse) -> Any:
     """Return a token endpoint's JSON, mapping a revoked grant onto :class:`SessionRevokedError`."""
     if resp.status == 200:
         return resp.json()
-    data = _error_body(resp)
-    error = data.get("error") if isinstance(data, dict) else None
-    if resp.status in (400, 401, 403) and error in _TERMINAL_GRANT_ERRORS:
+    answer = await asyncio.to_thread(_read_error, _error_body(resp))
+    if resp.status in (400, 401, 403) and answer and answer.error in _TERMINAL_GRANT_ERRORS:
         msg = "Amazon no longer accepts this device's sign-in; sign in again."
-        raise SessionRevokedError(msg, amazon_text=_amazon_error_text(data, resp))
+        raise SessionRevokedError(msg, amazon_text=_amazon_error_text(answer, resp))
     msg = f"Amazon's token service answered HTTP {resp.status}."
-    raise UnexpectedResponseError(msg, amazon_text=_amazon_error_text(data, resp))
+    raise UnexpectedResponseError(msg, amazon_text=_amazon_error_text(answer, resp))
+
+
+# The answer models (.answers) are imported on first use and read in a worker thread: creating
+# their mashumaro classes (~20 ms) and compiling their parsers (~10 ms) would otherwise cost
+# every import of the package, or block Music Assistant's event loop at the first sign-in.
+
+
+def _read_register(data: Any) -> RegisterAnswer:
+    from .answers import RegisterAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(RegisterAnswer, data, "Amazon's registration answer is missing the tokens.")
+
+
+def _read_access_token(data: Any) -> AccessTokenAnswer:
+    from .answers import AccessTokenAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(AccessTokenAnswer, data, "Amazon's token answer has no access token.")
+
+
+def _read_cookie_exchange(data: Any, missing: str) -> CookieExchangeAnswer:
+    from .answers import CookieExchangeAnswer, parse_answer  # noqa: PLC0415 - see above
+
+    return parse_answer(CookieExchangeAnswer, data, missing)
+
+
+def _read_error(data: Any) -> ErrorAnswer | None:
+    from .answers import error_answer  # noqa: PLC0415 - see above
+
+    return error_answer(data)
 
 
 def _error_body(resp: HttpResponse) -> Any:
@@ -416,15 +426,10 @@ def _error_body(resp: HttpResponse) -> Any:
         return None
 
 
-def _amazon_error_text(data: Any, resp: HttpResponse) -> str | None:
-    if isinstance(data, dict):
-        if isinstance(data.get("error_description"), str):
-            return str(data["error_description"])
-        try:
-            return str(data["response"]["error"]["message"])
-        except (KeyError, TypeError):
-            pass
-    return resp.headers.get("WWW-Authenticate")
+def _amazon_error_text(answer: ErrorAnswer | None, resp: HttpResponse) -> str | None:
+    """Return Amazon's words on an error: the answer's text, else the WWW-Authenticate header."""
+    text = answer.text if answer is not None else None
+    return text if text is not None else resp.headers.get("WWW-Authenticate")
 
 
 def _json_headers() -> dict[str, str]:

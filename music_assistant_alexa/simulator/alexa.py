@@ -16,11 +16,12 @@ from aiohttp import web
 from . import pages
 from .accounts import APP_DEVICE_TYPE
 from .marketplaces import AMAZONALEXA_HOST
+from .responses import html_response, json_response, redirect, set_cookie
 
 if TYPE_CHECKING:
     from .accounts import CookieSet, SimAccount
     from .context import RequestContext
-    from .server import AmazonSimulator
+    from .state import SimulatorState
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -29,26 +30,28 @@ class AlexaWeb:
     """
     Handlers of ``alexa.amazon.<tld>``.
 
-    :param sim: The owning simulator.
+    :param state: The simulator's shared state.
     """
 
-    def __init__(self, sim: AmazonSimulator) -> None:
+    def __init__(self, state: SimulatorState) -> None:
         """
-        Bind to the simulator.
+        Bind to the simulator's state.
 
-        :param sim: The owning simulator.
+        :param state: The simulator's shared state.
         """
-        self._sim = sim
+        self._state = state
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _session(self, ctx: RequestContext) -> CookieSet | None:
-        return self._sim.ledger.session_for(ctx.cookies, ctx.market, ctx.now)
+        return self._state.ledger.session_for(ctx.cookies, ctx.market, ctx.now)
 
     def _signed_in(self, request: web.Request, ctx: RequestContext) -> CookieSet | web.Response:
         """
         Authenticate a web-app call by its cookies (and a csrf header, when one is sent).
 
+        :param request: The request.
+        :param ctx: The request context.
         :return: The session, or the unauthenticated answer (401, or the sign-in redirect).
         """
         session = self._session(ctx)
@@ -58,8 +61,8 @@ class AlexaWeb:
         return session
 
     def _denied(self, ctx: RequestContext) -> web.Response:
-        sim = self._sim
-        if sim.scenario.alexa_unauth_redirect:
+        state = self._state
+        if state.scenario.alexa_unauth_redirect:
             market = ctx.market
             label = market.domain.rsplit(".", 1)[-1]
             handle = "amzn_dp_project_dee" + ("" if market.domain == "amazon.com" else f"_{label}")
@@ -70,20 +73,20 @@ class AlexaWeb:
                     "openid.return_to": f"https://{market.alexa_host}/spa/index.html",
                 }
             )
-            return sim.redirect(f"{market.www_url}/ap/signin?{query}")
-        return sim.json_response({"message": "Unauthorized"}, status=401)
+            return redirect(f"{market.www_url}/ap/signin?{query}")
+        return json_response({"message": "Unauthorized"}, status=401)
 
     def _csrf_ok(self, request: web.Request, ctx: RequestContext, session: CookieSet) -> bool:
-        sim = self._sim
+        state = self._state
         header = request.headers.get("csrf")
         cookie = ctx.cookies.get("csrf")
         if request.method in _SAFE_METHODS:
             if header is not None and header != cookie:
-                sim.violation(
+                state.violation(
                     f"{request.method} {ctx.host.name}{request.path}: csrf header mismatch"
                 )
             return True
-        issued = sim.ledger.csrf.get(header or "")
+        issued = state.ledger.csrf.get(header or "")
         ok = (
             header is not None
             and header == cookie
@@ -92,18 +95,25 @@ class AlexaWeb:
             and issued.market == session.market
         )
         if not ok:
-            sim.violation(f"{request.method} {ctx.host.name}{request.path}: csrf header mismatch")
+            state.violation(f"{request.method} {ctx.host.name}{request.path}: csrf header mismatch")
         return ok
 
     def _account(self, session: CookieSet) -> SimAccount:
-        return self._sim.accounts[session.email]
+        return self._state.accounts[session.email]
 
     def _give_csrf(
         self, response: web.StreamResponse, request: web.Request, session: CookieSet
     ) -> web.StreamResponse:
-        value = self._sim.ledger.csrf_for(session)
+        value = self._state.ledger.csrf_for(session)
         # Host-only cookie of alexa.amazon.<tld>, as the real web app sets it.
-        self._sim.set_cookie(response, request, "csrf", value, domain=None)
+        set_cookie(
+            response,
+            name="csrf",
+            value=value,
+            domain=None,
+            now=self._state.now(),
+            secure=request.secure,
+        )
         return response
 
     # -- csrf sources --------------------------------------------------------------------------
@@ -119,7 +129,7 @@ class AlexaWeb:
         session = self._signed_in(request, ctx)
         if isinstance(session, web.Response):
             return session
-        return self._give_csrf(self._sim.json_response({}), request, session)
+        return self._give_csrf(json_response({}), request, session)
 
     async def spa_index(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         """
@@ -132,7 +142,7 @@ class AlexaWeb:
         session = self._signed_in(request, ctx)
         if isinstance(session, web.Response):
             return session
-        response = self._sim.html_response(pages.spa_index_page())
+        response = html_response(pages.spa_index_page())
         return self._give_csrf(response, request, session)
 
     # -- JSON API ------------------------------------------------------------------------------
@@ -149,11 +159,9 @@ class AlexaWeb:
         """
         session = self._session(ctx)
         if session is None or not self._csrf_ok(request, ctx, session):
-            return self._sim.json_response({"message": "Unauthorized"}, status=401)
+            return json_response({"message": "Unauthorized"}, status=401)
         account = self._account(session)
-        return self._sim.json_response(
-            {"customerId": account.customer_id, "customerStatus": "ACTIVE"}
-        )
+        return json_response({"customerId": account.customer_id, "customerStatus": "ACTIVE"})
 
     async def users_me(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         """
@@ -168,7 +176,7 @@ class AlexaWeb:
             return session
         account = self._account(session)
         home = account.home
-        return self._sim.json_response(
+        return json_response(
             {
                 "countryOfResidence": home.country,
                 "effectiveMarketPlaceId": home.marketplace_id,
@@ -221,7 +229,7 @@ class AlexaWeb:
             }
             for device in account.devices.values()
         )
-        response = self._sim.json_response({"devices": devices})
+        response = json_response({"devices": devices})
         return self._give_csrf(response, request, session)
 
     async def welcome(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
@@ -235,7 +243,7 @@ class AlexaWeb:
         session = self._signed_in(request, ctx)
         if isinstance(session, web.Response):
             return session
-        return self._sim.json_response({"alexaHostName": self._account(session).home.alexa_host})
+        return json_response({"alexaHostName": self._account(session).home.alexa_host})
 
     async def endpoints(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
         """
@@ -249,7 +257,7 @@ class AlexaWeb:
         if isinstance(session, web.Response):
             return session
         home = self._account(session).home
-        return self._sim.json_response(
+        return json_response(
             {
                 "alexaApiUrl": f"https://{AMAZONALEXA_HOST}",
                 "retailDomain": home.domain,

@@ -7,36 +7,41 @@ Clients resolve ``www.amazon.<tld>``, ``api.amazon.<tld>``, ``alexa.amazon.<tld>
 violations (cookies of one marketplace sent to another, cookies of two accounts in one request,
 paths a host does not serve, csrf mismatches), subjected to the scenario's transport faults
 and stamped with a ``Date`` header from the injected clock.
+
+The server only routes: the sign-in flow, the token service and the Alexa web host answer from
+the :class:`~.state.SimulatorState` they share, with the plain builders of :mod:`.responses`,
+and never call back into the server or each other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Self
 
 from aiohttp import web
 
-from .accounts import COOKIE_EXPIRES_AHEAD, Ledger, SimAccount, http_date, make_echo_devices
+from .accounts import SimAccount, http_date, make_echo_devices
 from .alexa import AlexaWeb
 from .context import RequestContext, parse_cookie_header
 from .marketplaces import MARKETPLACES, HostInfo, HostKind, classify_host
 from .pages import not_found_page
-from .scenarios import Scenario
+from .responses import html_response, truncate_json
 from .signin import SignInFlow
+from .state import SimulatorState
 from .tokens import TokenService
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable
 
+    from .accounts import Ledger
     from .context import Handler
+    from .scenarios import Scenario
 
 _LOGGER = logging.getLogger(__name__)
-DEFAULT_CAPTCHA_ANSWER: Final = "KXMZPQ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +92,85 @@ class AmazonSimulator:
         :param port: Port to bind (0 = any free port).
         :param ssl_context: Server TLS context for https, or ``None`` for plain http.
         """
-        self._clock: Callable[[], float] = clock or time.time
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
-        self.scenario = Scenario()
-        self.accounts: dict[str, SimAccount] = {}
+        # What the services share: accounts, ledger, scenario, clock, violations.
+        self.state = SimulatorState(clock=clock or time.time)
         self.request_log: list[RequestRecord] = []
-        self.violations: list[str] = []
-        self.clock_skew = 0.0
-        self.captcha_answer = DEFAULT_CAPTCHA_ANSWER
-        self.ledger = Ledger()
-        self._signin = SignInFlow(self)
-        self._tokens = TokenService(self)
-        self._alexa = AlexaWeb(self)
+        self._signin = SignInFlow(self.state)
+        self._tokens = TokenService(self.state)
+        self._alexa = AlexaWeb(self.state)
         self._routes = self._route_table()
         self._runner: web.AppRunner | None = None
+
+    # -- the shared state, as tests reach it ------------------------------------------------------
+
+    @property
+    def scenario(self) -> Scenario:
+        """
+        Return the global scenario (an account's own scenario replaces it for that account).
+
+        :return: The scenario; tests flip its switches.
+        """
+        return self.state.scenario
+
+    @scenario.setter
+    def scenario(self, scenario: Scenario) -> None:
+        self.state.scenario = scenario
+
+    @property
+    def accounts(self) -> dict[str, SimAccount]:
+        """
+        Return the accounts by the e-mail they were created with.
+
+        :return: The accounts.
+        """
+        return self.state.accounts
+
+    @property
+    def ledger(self) -> Ledger:
+        """
+        Return everything the simulator has issued.
+
+        :return: The ledger.
+        """
+        return self.state.ledger
+
+    @property
+    def violations(self) -> list[str]:
+        """
+        Return the protocol violations seen so far.
+
+        :return: Messages, oldest first.
+        """
+        return self.state.violations
+
+    @property
+    def clock_skew(self) -> float:
+        """
+        Return how far the simulator's clock is ahead of the injected one.
+
+        :return: Seconds (negative: behind).
+        """
+        return self.state.clock_skew
+
+    @clock_skew.setter
+    def clock_skew(self, seconds: float) -> None:
+        self.state.clock_skew = seconds
+
+    @property
+    def captcha_answer(self) -> str:
+        """
+        Return the characters every captcha picture shows.
+
+        :return: The answer (compared ignoring case).
+        """
+        return self.state.captcha_answer
+
+    @captcha_answer.setter
+    def captcha_answer(self, answer: str) -> None:
+        self.state.captcha_answer = answer
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -163,7 +231,7 @@ class AmazonSimulator:
 
         :return: Epoch seconds.
         """
-        return self._clock() + self.clock_skew
+        return self.state.now()
 
     def add_account(  # noqa: PLR0913 - mirrors the public API every test calls
         self,
@@ -214,19 +282,10 @@ class AmazonSimulator:
         :param email: The email.
         :return: The account, or ``None``.
         """
-        if email in self.accounts:
-            return self.accounts[email]
-        wanted = email.strip().lower()
-        for account in self.accounts.values():
-            if account.email.lower() == wanted:
-                return account
-        return None
+        return self.state.find_account(email)
 
     def _account(self, email: str) -> SimAccount:
-        account = self.find_account(email)
-        if account is None:
-            raise KeyError(email)
-        return account
+        return self.state.account(email)
 
     def scenario_for(self, account: SimAccount | None) -> Scenario:
         """
@@ -235,9 +294,7 @@ class AmazonSimulator:
         :param account: The account, or ``None`` before one is known.
         :return: The account's own scenario when set, else the global one.
         """
-        if account is not None and account.scenario is not None:
-            return account.scenario
-        return self.scenario
+        return self.state.scenario_for(account)
 
     def device_count(self, email: str) -> int:
         """
@@ -278,8 +335,7 @@ class AmazonSimulator:
 
         :param message: What the client did wrong.
         """
-        _LOGGER.warning("protocol violation: %s", message)
-        self.violations.append(message)
+        self.state.violation(message)
 
     def revoke_refresh_tokens(self, email: str) -> None:
         """
@@ -322,82 +378,6 @@ class AmazonSimulator:
         :return: The code, or ``None``.
         """
         return self._signin.last_sent_code(self._account(email).email)
-
-    # -- response helpers for the handler classes -------------------------------------------------
-
-    def json_response(
-        self, data: Any, *, status: int = 200, headers: dict[str, str] | None = None
-    ) -> web.Response:
-        """
-        Build a JSON response, truncated when the scenario asks for it.
-
-        :param data: The body.
-        :param status: HTTP status.
-        :param headers: Extra headers.
-        :return: The response.
-        """
-        text = json.dumps(data)
-        if self.scenario.take("truncated_json"):
-            text = text[: len(text) // 2]
-        return web.Response(
-            text=text, status=status, content_type="application/json", headers=headers
-        )
-
-    def html_response(self, body: str, *, status: int = 200) -> web.Response:
-        """
-        Build an HTML response.
-
-        :param body: The page.
-        :param status: HTTP status.
-        :return: The response.
-        """
-        return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
-
-    def empty_response(self, status: int) -> web.Response:
-        """
-        Build a response without body.
-
-        :param status: HTTP status, e.g. 204.
-        :return: The response.
-        """
-        return web.Response(status=status)
-
-    def redirect(self, location: str) -> web.Response:
-        """
-        Build a 302 to a real Amazon URL (clients map the host back to the simulator).
-
-        :param location: Absolute https URL.
-        :return: The response.
-        """
-        return web.Response(status=302, headers={"Location": location})
-
-    def set_cookie(
-        self,
-        response: web.StreamResponse,
-        request: web.Request,
-        name: str,
-        value: str,
-        *,
-        domain: str | None,
-    ) -> None:
-        """
-        Set a cookie with Amazon's far-future expiry.
-
-        :param response: The response to add ``Set-Cookie`` to.
-        :param request: The request (a cookie is ``Secure`` only over https, or it would never
-            come back over the simulator's plain http).
-        :param name: Cookie name.
-        :param value: Cookie value.
-        :param domain: ``.amazon.<tld>``, or ``None`` for a host-only cookie.
-        """
-        response.set_cookie(
-            name,
-            value,
-            domain=domain,
-            path="/",
-            expires=http_date(self.now() + COOKIE_EXPIRES_AHEAD),
-            secure=request.secure,
-        )
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -483,20 +463,27 @@ class AmazonSimulator:
                 {"message": "Rate exceeded"}, status=scenario.rate_limit_status
             )
         if scenario.take("server_error"):
-            return self.html_response(
+            return html_response(
                 "<html><body><h1>Service Unavailable</h1></body></html>", status=503
             )
         handler = self._find_handler(request, ctx.host)
         if isinstance(handler, web.Response):
             return handler
         try:
-            return await handler(request, ctx)
+            response = await handler(request, ctx)
         except web.HTTPException:
             raise
         except Exception as err:  # a simulator bug must fail the test, not hang the client
             _LOGGER.exception("simulator error on %s %s", request.method, request.path)
             self.violation(f"simulator error on {request.method} {request.path}: {err!r}")
             return web.Response(status=500, text="simulator error")
+        if (
+            isinstance(response, web.Response)
+            and response.content_type == "application/json"
+            and scenario.take("truncated_json")
+        ):
+            truncate_json(response)
+        return response
 
     def _find_handler(self, request: web.Request, info: HostInfo) -> Handler | web.Response:
         site = info.marketplace.www_url if info.marketplace else "https://www.amazon.com"
@@ -505,13 +492,13 @@ class AmazonSimulator:
                 # Health check on the bare address (standalone "is it up?").
                 return web.Response(text="Amazon simulator\n")
             self.violation(f"{request.method} {request.path} on {info.name}: not an Amazon host")
-            return self.html_response(not_found_page(site=site), status=404)
+            return html_response(not_found_page(site=site), status=404)
         methods = self._routes.get((info.kind, request.path))
         if methods is None:
             self.violation(
                 f"{request.method} {request.path} on {info.name}: path not served by this host"
             )
-            return self.html_response(not_found_page(site=site), status=404)
+            return html_response(not_found_page(site=site), status=404)
         handler = methods.get(request.method)
         if handler is None:
             self.violation(f"{request.method} {request.path} on {info.name}: method not allowed")

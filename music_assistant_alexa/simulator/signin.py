@@ -11,7 +11,6 @@ that posts the wrong form cannot skip a step.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from . import pages
 from .accounts import opaque_token, random_digits, request_id
 from .context import read_form
 from .marketplaces import find_marketplace
+from .oauth import decode_client_id
+from .responses import html_response, redirect, set_cookie
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,9 +35,8 @@ if TYPE_CHECKING:
     from .context import RequestContext
     from .marketplaces import Marketplace
     from .scenarios import Scenario
-    from .server import AmazonSimulator
+    from .state import SimulatorState
 
-DEVICE_TYPE_SUFFIX: Final = "#A2IVLV5VM2W81"
 ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
 INIT_COOKIES: Final = ("frc", "map-md", "amzn-app-id")
 _S256_CHALLENGE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -75,6 +75,18 @@ class SignInTransaction:
     :param session_id: The ``session-id`` cookie the sign-in runs under.
     :param email_first: Render the email-only claim page first.
     :param captcha_pending: Sign-in forms carry the classic captcha until it is solved.
+    :param stage: What the next POST must be.
+    :param email: The account's e-mail, once the sign-in named one.
+    :param mfa_done: Two-step verification is satisfied (code, or password + OTP).
+    :param cleared: Challenges already passed (``cvf``, ``approval``).
+    :param app_action_token: The ``appActionToken`` of the page last rendered.
+    :param workflow_state: The ``workflowState`` of the page last rendered.
+    :param verify_token: The CVF page's ``verifyToken``.
+    :param expected_hidden: Hidden fields the next POST must echo unchanged.
+    :param otp_options: Device-chooser radio values to their method.
+    :param sent_code: The code "sent" by SMS, voice or approval message.
+    :param approved: The user approved the sign-in on the phone.
+    :param prev_rid: The ``prevRID`` of the transaction's pages.
     """
 
     arb: str
@@ -121,34 +133,6 @@ def _jwe_like() -> str:
     return ".".join((header.rstrip("="), *parts))
 
 
-def s256(verifier: str) -> str:
-    """
-    Compute a PKCE S256 challenge.
-
-    :param verifier: The code verifier.
-    :return: ``b64url(sha256(verifier))`` without padding.
-    """
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def decode_client_id(client_id: str) -> str | None:
-    """
-    Recover the device serial from a MAP client id.
-
-    :param client_id: ``hex(serial + "#A2IVLV5VM2W81")``, without ``device:``.
-    :return: The serial, or ``None`` when the id does not decode to that shape.
-    """
-    try:
-        decoded = bytes.fromhex(client_id).decode("ascii")
-    except ValueError:
-        return None
-    serial, sep, rest = decoded.partition("#")
-    if not sep or f"#{rest}" != DEVICE_TYPE_SUFFIX or not serial:
-        return None
-    return serial
-
-
 def _form_text(form: MultiDict[str], name: str) -> str:
     # First non-empty value: the password page repeats "email" as an empty visible field.
     for value in form.getall(name, []):
@@ -161,17 +145,17 @@ class SignInFlow:
     """
     Handlers and state for everything under ``www.amazon.<tld>/ap/`` that a sign-in touches.
 
-    :param sim: The simulator that owns accounts, scenarios, ledger and response helpers.
+    :param state: The simulator's shared state (accounts, scenarios, ledger, clock).
     """
 
-    def __init__(self, sim: AmazonSimulator) -> None:
+    def __init__(self, state: SimulatorState) -> None:
         """
         Start with no transactions.
 
-        :param sim: The owning simulator.
+        :param state: The simulator's shared state.
         """
-        self._sim = sim
-        self._by_state: dict[str, SignInTransaction] = {}
+        self._state = state
+        self._by_workflow: dict[str, SignInTransaction] = {}
         self._by_arb: dict[str, SignInTransaction] = {}
         self._by_verify: dict[str, SignInTransaction] = {}
         self._robot_challenges: dict[str, str] = {}  # amzn token -> session-id
@@ -213,14 +197,14 @@ class SignInFlow:
         :param ctx: The request context.
         :return: The sign-in page (200, or 404 with ``signin_get_404``), robot check or 400.
         """
-        sim = self._sim
-        scenario = sim.scenario
+        state = self._state
+        scenario = state.scenario
         market = ctx.market
         new_cookies: dict[str, str] = {}
         session_id = ctx.cookies.get("session-id", "")
-        if market.domain not in sim.ledger.issued_for("session-id", session_id):
+        if market.domain not in state.ledger.issued_for("session-id", session_id):
             # Amazon keeps an existing session; only a visitor without one gets new cookies.
-            new_cookies = sim.ledger.new_session_cookies(market, ctx.now)
+            new_cookies = state.ledger.new_session_cookies(market, ctx.now)
             session_id = new_cookies["session-id"]
 
         if scenario.robot_check and session_id not in self._robot_cleared:
@@ -230,20 +214,27 @@ class SignInFlow:
         else:
             response = self._open_transaction(request, ctx, session_id)
         for name, value in new_cookies.items():
-            sim.set_cookie(response, request, name, value, domain=market.cookie_domain)
+            set_cookie(
+                response,
+                name=name,
+                value=value,
+                domain=market.cookie_domain,
+                now=ctx.now,
+                secure=request.secure,
+            )
         return response
 
     def _open_transaction(
         self, request: web.Request, ctx: RequestContext, session_id: str
     ) -> web.Response:
-        sim = self._sim
-        scenario = sim.scenario
+        state = self._state
+        scenario = state.scenario
         query = request.query
         market = ctx.market
         problem, client_id, serial = self._check_authorize_query(query)
         if problem is not None:
             page = pages.error_page(site=market.www_url, title="Sign-In Error", message=problem)
-            return sim.html_response(page, status=400)
+            return html_response(page, status=400)
         txn = SignInTransaction(
             arb=str(uuid.uuid4()),
             market=market,
@@ -260,7 +251,7 @@ class SignInFlow:
         if scenario.require_init_cookies:
             missing = [name for name in INIT_COOKIES if name not in ctx.cookies]
             if missing:
-                sim.violation(f"GET /ap/signin without init cookies: {', '.join(missing)}")
+                state.violation(f"GET /ap/signin without init cookies: {', '.join(missing)}")
                 txn.captcha_pending = True
         status = 404 if scenario.signin_get_404 else 200
         return self._credentials_page(txn, status=status)
@@ -301,18 +292,18 @@ class SignInFlow:
         :param ctx: The request context.
         :return: The next page or the redirect to maplanding.
         """
-        sim = self._sim
+        state = self._state
         form = await read_form(request)
         workflow_state = _form_text(form, "workflowState")
         if not workflow_state:
-            sim.violation(f"POST {request.path} without workflowState")
+            state.violation(f"POST {request.path} without workflowState")
             return self._stale_page(ctx.market)
-        txn = self._by_state.get(workflow_state)
+        txn = self._by_workflow.get(workflow_state)
         if txn is None or _form_text(form, "appActionToken") != txn.app_action_token:
             return self._stale_page(ctx.market)
         self._check_echo(request.path, form, txn)
         if ctx.cookies.get("session-id") != txn.session_id:
-            sim.violation(f"POST {request.path} without the session-id cookie of its sign-in")
+            state.violation(f"POST {request.path} without the session-id cookie of its sign-in")
         if txn.stage is Stage.CREDENTIALS:
             return self._post_credentials(txn, form, ctx)
         if txn.stage is Stage.MFA:
@@ -327,23 +318,23 @@ class SignInFlow:
             if not sent and value == "":
                 continue  # an empty field left out reads the same as one sent empty
             if not sent:
-                self._sim.violation(f"POST {path}: hidden field {name!r} not echoed")
+                self._state.violation(f"POST {path}: hidden field {name!r} not echoed")
             elif value not in sent and name not in _REPLACEABLE_HIDDEN:
-                self._sim.violation(f"POST {path}: hidden field {name!r} changed")
+                self._state.violation(f"POST {path}: hidden field {name!r} changed")
 
     def _post_credentials(
         self, txn: SignInTransaction, form: MultiDict[str], ctx: RequestContext
     ) -> web.Response:
-        sim = self._sim
+        state = self._state
         email = _form_text(form, "email").strip() or (txn.email or "")
         if not email:
             return self._credentials_page(txn, errors=[pages.MISSING_EMAIL])
-        account = sim.find_account(email)
-        scenario = sim.scenario_for(account)
+        account = state.find_account(email)
+        scenario = state.scenario_for(account)
         if scenario.account_missing:
             return self._intent_page(txn, email)
         if txn.captcha_pending:
-            if _form_text(form, "guess").strip().upper() != sim.captcha_answer.upper():
+            if _form_text(form, "guess").strip().upper() != state.captcha_answer.upper():
                 return self._credentials_page(txn, errors=[pages.WRONG_CAPTCHA])
             txn.captcha_pending = False
         if account is None:
@@ -392,6 +383,10 @@ class SignInFlow:
         """
         Check a password, accepting the alexapy-style "password + current OTP" form.
 
+        :param account: The account signing in.
+        :param scenario: The account's scenario (``no_mfa_page`` means no OTP to strip off).
+        :param password: The posted password.
+        :param now: Simulator time, for the appended OTP.
         :return: ``(password ok, MFA satisfied by an appended OTP)``.
         """
         if password == account.password:
@@ -407,10 +402,15 @@ class SignInFlow:
     def _after_password(  # noqa: PLR0911 - one return per page Amazon may show next
         self, txn: SignInTransaction
     ) -> web.Response:
-        """Decide what follows a good password (or a solved challenge after it)."""
-        sim = self._sim
-        account = sim.find_account(txn.email or "")
-        scenario = sim.scenario_for(account)
+        """
+        Decide what follows a good password (or a solved challenge after it).
+
+        :param txn: The transaction.
+        :return: The next page, or the redirect with the authorization code.
+        """
+        state = self._state
+        account = state.find_account(txn.email or "")
+        scenario = state.scenario_for(account)
         if scenario.waf_challenge:
             txn.stage = Stage.DONE
             page = pages.waf_challenge_page(
@@ -423,7 +423,7 @@ class SignInFlow:
                 ),
             )
             # AWS WAF answers its challenge action with 202.
-            return sim.html_response(page, status=202)
+            return html_response(page, status=202)
         if scenario.aamation_challenge:
             txn.stage = Stage.AAMATION
             return self._redirect_cvf(txn, "/ap/cvf/request")
@@ -433,7 +433,7 @@ class SignInFlow:
         if scenario.passkey_forced:
             txn.stage = Stage.DONE
             page = pages.passkey_forced_page(site=txn.site, passkey_form=self._passkey_form(txn))
-            return sim.html_response(page)
+            return html_response(page)
         if scenario.approval and "approval" not in txn.cleared:
             txn.stage = Stage.APPROVAL
             txn.sent_code = random_digits(6)
@@ -449,7 +449,7 @@ class SignInFlow:
     def _post_mfa(
         self, txn: SignInTransaction, form: MultiDict[str], ctx: RequestContext
     ) -> web.Response:
-        account = self._sim.find_account(txn.email or "")
+        account = self._state.find_account(txn.email or "")
         code = _form_text(form, "otpCode").strip()
         if txn.sent_code is not None:
             ok = code == txn.sent_code
@@ -461,7 +461,7 @@ class SignInFlow:
         return self._finish(txn)
 
     def _post_chooser(self, txn: SignInTransaction, form: MultiDict[str]) -> web.Response:
-        scenario = self._sim.scenario_for(self._sim.find_account(txn.email or ""))
+        scenario = self._state.scenario_for(self._state.find_account(txn.email or ""))
         if scenario.otp_too_many:
             return self._chooser_page(txn, sms_only=scenario.sms_only, too_many=True)
         kind = txn.otp_options.get(_form_text(form, "otpDeviceContext"))
@@ -473,13 +473,13 @@ class SignInFlow:
         return self._mfa_page(txn)
 
     def _finish(self, txn: SignInTransaction) -> web.Response:
-        sim = self._sim
-        code = sim.ledger.new_code(
+        state = self._state
+        code = state.ledger.new_code(
             email=txn.email or "",
             client_id=txn.client_id,
             serial=txn.serial,
             challenge=txn.challenge,
-            now=sim.now(),
+            now=state.now(),
         )
         txn.stage = Stage.DONE
         self._forget_tokens(txn)
@@ -499,7 +499,7 @@ class SignInFlow:
             "response_nonce,return_to,ns.oa2,oa2.authorization_code,oa2.scope",
             "openid.sig": opaque_token(32),
         }
-        return sim.redirect(f"{txn.return_to}?{urlencode(params)}")
+        return redirect(f"{txn.return_to}?{urlencode(params)}")
 
     # -- /ap/mfa/new-otp -----------------------------------------------------------------------
 
@@ -514,7 +514,7 @@ class SignInFlow:
         txn = self._by_arb.get(request.query.get("arb", ""))
         if txn is None or txn.stage not in {Stage.MFA, Stage.CHOOSER}:
             return self._stale_page(ctx.market)
-        scenario = self._sim.scenario_for(self._sim.find_account(txn.email or ""))
+        scenario = self._state.scenario_for(self._state.find_account(txn.email or ""))
         return self._chooser_page(txn, sms_only=scenario.sms_only, too_many=scenario.otp_too_many)
 
     # -- CVF -----------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ class SignInFlow:
         if action != "verifyCaptcha":
             return self._cvf_page(txn)
         answer = _form_text(form, "cvf_captcha_input").strip().upper()
-        if answer != self._sim.captcha_answer.upper():
+        if answer != self._state.captcha_answer.upper():
             return self._cvf_page(txn, wrong=True)
         txn.cleared.add("cvf")
         self._by_verify.pop(txn.verify_token, None)
@@ -647,9 +647,9 @@ class SignInFlow:
             back = "/"
         session_id = self._robot_challenges.pop(query.get("amzn", ""), None)
         answer = query.get("field-keywords", "").strip().upper()
-        if session_id is not None and answer == self._sim.captcha_answer.upper():
+        if session_id is not None and answer == self._state.captcha_answer.upper():
             self._robot_cleared.add(session_id)
-            return self._sim.redirect(f"{ctx.market.www_url}{back}")
+            return redirect(f"{ctx.market.www_url}{back}")
         amzn = opaque_token(18)
         self._robot_challenges[amzn] = session_id or ctx.cookies.get("session-id", "")
         return self._robot_page(amzn, back)
@@ -663,18 +663,18 @@ class SignInFlow:
         :return: The 404 page.
         """
         del request
-        return self._sim.html_response(pages.not_found_page(site=ctx.market.www_url), status=404)
+        return html_response(pages.not_found_page(site=ctx.market.www_url), status=404)
 
     # -- rendering -----------------------------------------------------------------------------
 
     def _rotate(self, txn: SignInTransaction) -> None:
-        self._by_state.pop(txn.workflow_state, None)
+        self._by_workflow.pop(txn.workflow_state, None)
         txn.app_action_token = opaque_token(30) + "j3D"
         txn.workflow_state = _jwe_like()
-        self._by_state[txn.workflow_state] = txn
+        self._by_workflow[txn.workflow_state] = txn
 
     def _forget_tokens(self, txn: SignInTransaction) -> None:
-        self._by_state.pop(txn.workflow_state, None)
+        self._by_workflow.pop(txn.workflow_state, None)
         self._by_verify.pop(txn.verify_token, None)
         txn.expected_hidden = {}
 
@@ -700,8 +700,8 @@ class SignInFlow:
     def _credentials_page(
         self, txn: SignInTransaction, *, errors: list[str] | None = None, status: int = 200
     ) -> web.Response:
-        sim = self._sim
-        scenario = sim.scenario_for(sim.find_account(txn.email or ""))
+        state = self._state
+        scenario = state.scenario_for(state.find_account(txn.email or ""))
         claim = txn.email_first and txn.email is None
         hidden = self._trio(txn, "SIGNIN_PWD_COLLECT")
         if claim:
@@ -727,7 +727,7 @@ class SignInFlow:
                 self._passkey_form(txn) if scenario.password_page_offers_passkey else None
             ),
         )
-        return sim.html_response(page, status=status)
+        return html_response(page, status=status)
 
     def _mfa_page(self, txn: SignInTransaction, *, errors: list[str] | None = None) -> web.Response:
         hidden = self._trio(txn, "SIGNIN_MFA")
@@ -742,7 +742,7 @@ class SignInFlow:
             errors=errors or [],
             sent_to=None if txn.sent_code is None else "your phone number ending in 42",
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _chooser_page(
         self,
@@ -771,13 +771,13 @@ class SignInFlow:
             options=[(value, kind, labels[kind]) for value, kind in txn.otp_options.items()],
             errors=messages,
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _redirect_cvf(self, txn: SignInTransaction, path: str) -> web.Response:
         # Amazon sends CVF challenges to their own URL, so the captcha form's relative action
         # "verify" resolves to /ap/cvf/verify.
         self._forget_tokens(txn)
-        return self._sim.redirect(f"{txn.site}{path}?{urlencode({'arb': txn.arb})}")
+        return redirect(f"{txn.site}{path}?{urlencode({'arb': txn.arb})}")
 
     def _cvf_page(self, txn: SignInTransaction, *, wrong: bool = False) -> web.Response:
         self._by_verify.pop(txn.verify_token, None)
@@ -806,7 +806,7 @@ class SignInFlow:
             }
             txn.expected_hidden = {"verifyToken": txn.verify_token}
             page = pages.aamation_page(site=txn.site, hidden=hidden)
-            return self._sim.html_response(page)
+            return html_response(page)
         txn.expected_hidden = {
             "cvf_captcha_captcha_token": hidden["cvf_captcha_captcha_token"],
             "verifyToken": txn.verify_token,
@@ -814,7 +814,7 @@ class SignInFlow:
         page = pages.cvf_captcha_page(
             site=txn.site, hidden=hidden, captcha_url=self._captcha_image(), wrong=wrong
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _approval_page(
         self, txn: SignInTransaction, *, errors: list[str] | None = None
@@ -837,7 +837,7 @@ class SignInFlow:
             status="TransactionCompleted" if txn.approved else "TransactionPending",
             errors=errors or [],
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _robot_page(self, amzn: str, back: str) -> web.Response:
         hidden = {"amzn": amzn, "amzn-r": back, "amzn-pt": "AuthenticationPortal"}
@@ -848,7 +848,7 @@ class SignInFlow:
                 f"/Captcha_{opaque_token(8).lower()}.jpg"
             ),
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _lockout_page(self, txn: SignInTransaction, account: SimAccount) -> web.Response:
         txn.stage = Stage.DONE
@@ -861,7 +861,7 @@ class SignInFlow:
             "workflowState": _jwe_like(),
         }
         page = pages.lockout_page(site=txn.site, hidden=hidden, email=account.email)
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _intent_page(self, txn: SignInTransaction, email: str) -> web.Response:
         txn.stage = Stage.DONE
@@ -873,7 +873,7 @@ class SignInFlow:
             "csrf-token": opaque_token(30),
         }
         page = pages.intent_confirmation_page(site=txn.site, hidden=hidden, email=email)
-        return self._sim.html_response(page)
+        return html_response(page)
 
     def _stale_page(self, market: Marketplace) -> web.Response:
         page = pages.error_page(
@@ -881,7 +881,7 @@ class SignInFlow:
             title="Please start over",
             message="Your sign-in session has expired or is no longer valid. Please start over.",
         )
-        return self._sim.html_response(page)
+        return html_response(page)
 
     @staticmethod
     def _captcha_image() -> str:

@@ -23,7 +23,8 @@ from .accounts import (
 )
 from .context import read_form
 from .marketplaces import find_marketplace
-from .signin import s256
+from .oauth import client_id_for, s256
+from .responses import empty_response, json_response
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .accounts import AuthCode, RefreshGrant, SimAccount
     from .context import RequestContext
     from .marketplaces import Marketplace
-    from .server import AmazonSimulator
+    from .state import SimulatorState
 
 _INVALID_GRANT: Final = {
     "error": "invalid_grant",
@@ -44,16 +45,16 @@ class TokenService:
     """
     Handlers for registration, token refresh, cookie exchange, deregistration, capabilities.
 
-    :param sim: The owning simulator.
+    :param state: The simulator's shared state.
     """
 
-    def __init__(self, sim: AmazonSimulator) -> None:
+    def __init__(self, state: SimulatorState) -> None:
         """
-        Bind to the simulator.
+        Bind to the simulator's state.
 
-        :param sim: The owning simulator.
+        :param state: The simulator's shared state.
         """
-        self._sim = sim
+        self._state = state
 
     # -- error bodies --------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class TokenService:
             },
             "request_id": request_id(),
         }
-        return self._sim.json_response(body, status=400)
+        return json_response(body, status=400)
 
     def _credential_error(self, host: str, path: str) -> web.Response:
         description = "The input credential is invalid."
@@ -81,21 +82,21 @@ class TokenService:
             f'Basic realm="{host}{path}", error="CredentialError", '
             f'error_description="{description}"'
         )
-        return self._sim.json_response(body, status=401, headers={"WWW-Authenticate": header})
+        return json_response(body, status=401, headers={"WWW-Authenticate": header})
 
     def _oauth_error(self, error: str, description: str) -> web.Response:
         body = {"error": error, "error_description": description}
-        return self._sim.json_response(body, status=400)
+        return json_response(body, status=400)
 
     def _invalid_grant(self) -> web.Response:
-        return self._sim.json_response(dict(_INVALID_GRANT), status=400)
+        return json_response(dict(_INVALID_GRANT), status=400)
 
     def _unauthorized(self) -> web.Response:
         body = {
             "response": {"error": {"code": "Unauthorized", "message": "Access token is invalid."}},
             "request_id": request_id(),
         }
-        return self._sim.json_response(body, status=401)
+        return json_response(body, status=401)
 
     # -- /auth/register ------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class TokenService:
             return self._invalid_value(parsed)
         auth = parsed.auth
         if "access_token" in auth:
-            grant = self._sim.ledger.valid_access(str(auth["access_token"]), ctx.now)
+            grant = self._state.ledger.valid_access(str(auth["access_token"]), ctx.now)
             if grant is None:
                 return self._credential_error(ctx.host.name, request.path)
             email = grant.email
@@ -123,9 +124,9 @@ class TokenService:
             if isinstance(code, str):
                 return self._invalid_value(code)
             email = code.email
-        account = self._sim.accounts[email]
+        account = self._state.accounts[email]
         device = self._upsert_device(account, parsed.serial, parsed.registration, ctx.now)
-        return self._sim.json_response(self._registration_body(parsed, account, device, ctx.now))
+        return json_response(self._registration_body(parsed, account, device, ctx.now))
 
     def _redeem_code(  # noqa: PLR0911 - one return per rejected field
         self, auth: dict[str, Any], serial: str, now: float
@@ -133,6 +134,9 @@ class TokenService:
         """
         Check and consume an authorization code.
 
+        :param auth: The request's ``auth_data``.
+        :param serial: ``registration_data.device_serial`` of the request.
+        :param now: Simulator time.
         :return: The code record, or ``"credential"`` / the name of the invalid field.
         """
         client_id = auth.get("client_id")
@@ -142,11 +146,11 @@ class TokenService:
             return "auth_data.authorization_code"
         if not isinstance(verifier, str) or not verifier:
             return "auth_data.code_verifier"
-        if client_id != (serial + "#" + APP_DEVICE_TYPE).encode().hex():
+        if client_id != client_id_for(serial):
             return "auth_data.client_id"
         if auth.get("code_algorithm", "SHA-256") != "SHA-256":
             return "auth_data.code_algorithm"
-        record = self._sim.ledger.live_code(code, now)
+        record = self._state.ledger.live_code(code, now)
         if record is None:
             return "credential"
         if record.client_id != client_id or record.serial != serial:
@@ -159,7 +163,7 @@ class TokenService:
     def _upsert_device(
         self, account: SimAccount, serial: str, registration: dict[str, Any], now: float
     ) -> SimDevice:
-        ledger = self._sim.ledger
+        ledger = self._state.ledger
         # Re-registering a serial replaces that device's tokens; Amazon lists it only once.
         ledger.revoke_refresh(account.email, serial)
         refresh = ledger.new_refresh(account.email, serial)
@@ -187,7 +191,7 @@ class TokenService:
     def _registration_body(
         self, parsed: _RegisterRequest, account: SimAccount, device: SimDevice, now: float
     ) -> dict[str, Any]:
-        ledger = self._sim.ledger
+        ledger = self._state.ledger
         requested = parsed.token_types
         extensions_requested = parsed.extensions
         market = parsed.market
@@ -234,8 +238,8 @@ class TokenService:
     def _refresh_grant(
         self, form: dict[str, str]
     ) -> tuple[RefreshGrant | None, web.Response | None]:
-        sim = self._sim
-        if sim.scenario.invalid_grant:
+        state = self._state
+        if state.scenario.invalid_grant:
             return None, self._invalid_grant()
         # Every client sends both (reference §5.1/§5.2); Amazon cannot guess a missing one.
         for name in ("source_token", "source_token_type"):
@@ -248,10 +252,10 @@ class TokenService:
                 "invalid_request", "The request has an invalid parameter : source_token_type"
             )
         source = form["source_token"]
-        grant = sim.ledger.valid_refresh(source)
-        if grant is None or grant.serial not in sim.accounts[grant.email].devices:
+        grant = state.ledger.valid_refresh(source)
+        if grant is None or grant.serial not in state.accounts[grant.email].devices:
             return None, self._invalid_grant()
-        if sim.scenario_for(sim.accounts[grant.email]).invalid_grant:
+        if state.scenario_for(state.accounts[grant.email]).invalid_grant:
             return None, self._invalid_grant()
         return grant, None
 
@@ -269,8 +273,8 @@ class TokenService:
             return error or self._invalid_grant()
         requested = form.get("requested_token_type", "")
         if requested == "access_token":
-            access = self._sim.ledger.new_access(grant.email, grant.serial, ctx.now)
-            return self._sim.json_response(
+            access = self._state.ledger.new_access(grant.email, grant.serial, ctx.now)
+            return json_response(
                 {
                     "access_token": access.token,
                     "token_type": "bearer",
@@ -312,14 +316,14 @@ class TokenService:
             return self._oauth_error(
                 "invalid_request", "The request has an invalid parameter : domain"
             )
-        cookie_set = self._sim.ledger.new_cookie_set(
+        cookie_set = self._state.ledger.new_cookie_set(
             email=grant.email, serial=grant.serial, market=market, now=ctx.now
         )
         body = {
             "response": {"tokens": {"cookies": {market.cookie_domain: cookie_set.as_json()}}},
             "request_id": request_id(),
         }
-        return self._sim.json_response(body)
+        return json_response(body)
 
     # -- /auth/deregister ----------------------------------------------------------------------
 
@@ -331,9 +335,9 @@ class TokenService:
         :param ctx: The request context.
         :return: 200 ``{"response":{"success":{}}}`` or 401.
         """
-        sim = self._sim
+        state = self._state
         token = _access_token(request)
-        grant = sim.ledger.valid_access(token, ctx.now) if token else None
+        grant = state.ledger.valid_access(token, ctx.now) if token else None
         if grant is None:
             return self._unauthorized()
         text = await request.text()
@@ -343,17 +347,17 @@ class TokenService:
             return self._invalid_value("body")
         if not isinstance(body, dict):
             return self._invalid_value("body")
-        account = sim.accounts[grant.email]
+        account = state.accounts[grant.email]
         if body.get("deregister_all_existing_accounts") is True:
             serials = list(account.devices)
         else:
             serials = [grant.serial]
         for serial in serials:
             account.devices.pop(serial, None)
-            sim.ledger.revoke_refresh(account.email, serial)
+            state.ledger.revoke_refresh(account.email, serial)
             # "Except of the access_token, all authentication data will lose validation."
-            sim.ledger.expire_cookies(account.email, serial, now=ctx.now)
-        return sim.json_response({"response": {"success": {}}, "request_id": request_id()})
+            state.ledger.expire_cookies(account.email, serial, now=ctx.now)
+        return json_response({"response": {"success": {}}, "request_id": request_id()})
 
     # -- api.amazonalexa.com -------------------------------------------------------------------
 
@@ -365,19 +369,19 @@ class TokenService:
         :param ctx: The request context.
         :return: 204, 400 for a non-JSON body, or 401.
         """
-        sim = self._sim
+        state = self._state
         token = _access_token(request, bearer_only=True)
-        grant = sim.ledger.valid_access(token, ctx.now) if token else None
+        grant = state.ledger.valid_access(token, ctx.now) if token else None
         if grant is None:
-            return sim.json_response({"message": "Unauthorized"}, status=401)
+            return json_response({"message": "Unauthorized"}, status=401)
         try:
             document = json.loads(await request.text())
         except ValueError:
-            return sim.json_response({"message": "Invalid request body"}, status=400)
-        device = sim.accounts[grant.email].devices.get(grant.serial)
+            return json_response({"message": "Invalid request body"}, status=400)
+        device = state.accounts[grant.email].devices.get(grant.serial)
         if device is not None:
             device.capabilities = document
-        return sim.empty_response(204)
+        return empty_response(204)
 
 
 @dataclass(frozen=True, slots=True)
