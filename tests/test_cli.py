@@ -788,6 +788,32 @@ async def test_reset_does_not_hand_out_fresh_attempts(
     assert code == 0, out
 
 
+async def test_reset_does_not_end_a_pause_amazon_asked_for(
+    live_simulator: AmazonSimulator,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A captcha paused sign-ins; `reset --yes` in between does not lift the pause."""
+    store = tmp_path / "acct"
+    live_simulator.scenario.captcha_before_password = True
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: False)
+    login = cli_args(live_simulator, store, "login", "--email", TEST_EMAIL)
+    code, out = await run_cli(*login, clock=clock)
+    assert code == 3, out
+    live_simulator.scenario.captcha_before_password = False
+    code, out = await run_cli(*cli_args(live_simulator, store, "reset", "--yes"), clock=clock)
+    assert code == 0, out
+    requests = live_simulator.request_count()
+    code, out = await run_cli(*login, clock=clock)
+    assert code == 3, out
+    assert "✗ Sign-in paused because Amazon showed a captcha" in out
+    assert live_simulator.request_count() == requests
+    clock.advance(61)
+    code, out = await run_cli(*login, clock=clock)
+    assert code == 0, out
+
+
 async def test_a_busy_folder_is_waited_for_within_the_bound(
     live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
 ) -> None:

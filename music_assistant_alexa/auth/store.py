@@ -340,7 +340,7 @@ class SessionStore:
     async def _acquire_os_lock(self, *, create: bool, deadline: float) -> _LockHandle | None:
         started = time.monotonic()
         delay = 0.005
-        noticed = False
+        said: int | None = None
         while True:
             handle = await asyncio.to_thread(self._try_os_lock, create=create)
             if handle is not _BUSY:
@@ -348,9 +348,14 @@ class SessionStore:
             now = time.monotonic()
             if now >= deadline:
                 raise self._busy(round(now - started, 1))
-            if not noticed and now - started >= LOCK_NOTICE_AFTER:
-                noticed = True
-                _LOGGER.warning(
+            # Said at once for those who look (-v), and loudly once it takes a while.
+            level = logging.INFO if said is None else None
+            if said != logging.WARNING and now - started >= LOCK_NOTICE_AFTER:
+                level = logging.WARNING
+            if level is not None:
+                said = level
+                _LOGGER.log(
+                    level,
                     "Another process is using the session folder %s; waiting up to %d s for it",
                     self.folder,
                     max(0, round(deadline - started)),
