@@ -500,6 +500,24 @@ async def test_a_2fa_key_with_base32_padding_is_accepted(monkeypatch: pytest.Mon
 # item 11: a session without cookies, a folder of another user
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+async def test_a_fifo_as_cookies_json_hangs_no_command(
+    live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Nobody writes into the FIFO: status and doctor answer at once, and it is moved aside."""
+    store = await signed_in_folder(live_simulator, tmp_path, clock)
+    (store / "cookies.json").unlink()
+    os.mkfifo(store / "cookies.json")
+    status = run_cli(*cli_args(live_simulator, store, "status"), clock=clock)
+    code, out = await asyncio.wait_for(status, PROCESS_TIMEOUT)
+    assert code == 0, out
+    assert "(not a regular file)" in out
+    os.mkfifo(store / "cookies.json")
+    doctor = run_cli(*cli_args(live_simulator, store, "doctor", "--offline"), clock=clock)
+    code, out = await asyncio.wait_for(doctor, PROCESS_TIMEOUT)
+    assert "unreadable session file(s) were moved aside" in out
+
+
 async def test_missing_cookies_alone_is_not_signed_out(
     live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
 ) -> None:
