@@ -5,7 +5,12 @@ For people who want to sign in, check or repair a session outside Music Assistan
 demo on the built-in Amazon simulator. Passwords and 2FA keys come from the environment
 (``AMAZON_PASSWORD``, ``AMAZON_2FA_KEY``) or a hidden prompt, never from flags, and nothing
 secret is ever printed. Exit codes: 0 ok, 2 bad input, 3 needs the user's action, 4 temporary
-failure.
+failure (and Ctrl-C).
+
+Whatever happens, the output is plain lines (or strict JSON with ``--json``), never a
+traceback: an unexpected exception is one "✗" line and exit code 4. Text from Amazon or from the
+session files is printed with control characters shown as escapes, so an account name cannot
+recolour or rewrite the terminal; a closed pipe (``| head``) ends the output quietly.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
@@ -26,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import aiohttp
 
 from music_assistant_alexa import __version__
+from music_assistant_alexa.auth.bounds import strict_json_value
 from music_assistant_alexa.auth.clock import SYSTEM_CLOCK, Clock, format_utc
 from music_assistant_alexa.auth.endpoints import (
     DEFAULT_MARKETPLACE,
@@ -37,15 +45,19 @@ from music_assistant_alexa.auth.errors import (
     AlexaAuthError,
     CaptchaRequiredError,
     ErrorCategory,
+    InternalError,
 )
 from music_assistant_alexa.auth.http import DEFAULT_PACE
 from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
 from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
+from music_assistant_alexa.auth.store import DEFAULT_LOCK_TIMEOUT
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
 from music_assistant_alexa.guide import command_link
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
+    from collections.abc import Callable, Coroutine, Mapping, Sequence
+
+_LOGGER = logging.getLogger(__name__)
 
 EXIT_OK: Final = 0
 EXIT_BAD_INPUT: Final = 2
@@ -69,6 +81,35 @@ def exit_code_for(err: AlexaAuthError) -> int:
 
 class UsageError(Exception):
     """Bad input on the command line (exit code 2)."""
+
+
+#: Characters that move the cursor, recolour or reorder the terminal: shown as escapes.
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""
+    Return text with control characters shown as escapes (ESC becomes the four characters ``\x1b``).
+
+    Names and messages come from Amazon and from files on disk: printed raw, an escape sequence
+    in an account name could recolour the terminal or hide the lines before it.
+
+    :param text: The text.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
+def stdin_is_terminal() -> bool:
+    """Return whether someone can answer a prompt on standard input."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def default_store() -> Path:
@@ -95,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pace", type=float, default=DEFAULT_PACE, help="seconds between requests to Amazon"
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=DEFAULT_LOCK_TIMEOUT,
+        help="seconds to wait for another process using the session folder",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,8 +212,18 @@ def main(
     printer = _Printer(stream)
     try:
         args.domain = normalise_marketplace(args.domain)
+    except ValueError as err:
+        printer(f"✗ {err}")
+        return EXIT_BAD_INPUT
+    return _run(args, printer)
+
+
+def _run(args: argparse.Namespace, printer: _Printer) -> int:
+    """Run one command, turning every way it can end into a line and an exit code."""
+    try:
+        _ask_before_the_loop(args)
         return asyncio.run(_COMMANDS[args.command](args, printer))
-    except (UsageError, ValueError) as err:
+    except UsageError as err:
         printer(f"✗ {err}")
         return EXIT_BAD_INPUT
     except AlexaAuthError as err:
@@ -175,6 +232,11 @@ def main(
     except KeyboardInterrupt:
         printer("interrupted")
         return EXIT_TEMPORARY
+    except Exception as err:  # the last line of defence: never a traceback
+        _LOGGER.debug("Unexpected failure", exc_info=True)
+        wrapped = InternalError.wrapping(err)
+        printer.error(wrapped)
+        return exit_code_for(wrapped)
 
 
 class _Printer:
@@ -182,9 +244,17 @@ class _Printer:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
+        #: The reader went away (``| head``): nothing more is printed.
+        self.closed = False
 
     def __call__(self, line: str = "") -> None:
-        print(line, file=self.stream, flush=True)
+        if self.closed:
+            return
+        try:
+            print(printable(line), file=self.stream, flush=True)
+        except BrokenPipeError:
+            self.closed = True
+            _silence(self.stream)
 
     def error(self, err: AlexaAuthError) -> None:
         self(f"✗ {err.message}")
@@ -202,7 +272,7 @@ def _session(endpoint: str | None) -> aiohttp.ClientSession:
 
 
 def _manager(args: argparse.Namespace, session: aiohttp.ClientSession) -> AuthSessionManager:
-    return AuthSessionManager(
+    manager = AuthSessionManager(
         session=session,
         store_dir=args.store or default_store(),
         marketplace=args.domain,
@@ -210,6 +280,8 @@ def _manager(args: argparse.Namespace, session: aiohttp.ClientSession) -> AuthSe
         clock=args.clock,
         pace=args.pace,
     )
+    manager.store.lock_timeout = max(0.0, args.lock_timeout)
+    return manager
 
 
 async def _with_manager(
@@ -219,16 +291,30 @@ async def _with_manager(
     async with _session(args.endpoint) as session:
         manager = _manager(args, session)
         try:
+            # A folder that is not a session folder is refused before anything reads, sends or
+            # changes anything (exit code 2).
+            await asyncio.to_thread(manager.store.check_ours)
             return await body(manager)
         finally:
             await manager.close()
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a stream whose reader left at /dev/null, so the exit's flush does not complain."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 def _secret_from_env(name: str, prompt: str) -> str:
     value = os.environ.get(name)
     if value:
         return value
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         msg = f"Set {name} or run in a terminal to be asked for it."
         raise UsageError(msg)
     return getpass.getpass(prompt)
@@ -238,15 +324,65 @@ def _read_key() -> TotpKey:
     return parse_totp_key(_secret_from_env("AMAZON_2FA_KEY", "Amazon 2FA key (hidden): "))
 
 
+def _ask_before_the_loop(args: argparse.Namespace) -> None:
+    """
+    Ask for what the command needs from the user before the event loop runs.
+
+    Outside the loop, Ctrl-C at a hidden prompt ends the command at once (inside it, the loop's
+    own Ctrl-C handling would wait for Enter first), and the terminal's echo is restored.
+    """
+    args.confirmed = True
+    if args.command in ("login", "totp"):
+        args.key = _read_key()  # validated before the password is even asked for
+    if args.command == "login":
+        args.password = _secret_from_env("AMAZON_PASSWORD", "Amazon password (hidden): ")
+    if args.command == "reset" and not args.yes:
+        if not stdin_is_terminal():
+            msg = "Refusing to reset without --yes when nobody can confirm."
+            raise UsageError(msg)
+        store = args.store or default_store()
+        question = f"Back up and wipe {store}, and remove the device at Amazon? [y/N] "
+        args.confirmed = read_answer(question).strip().lower() in ("y", "yes")
+
+
+def read_answer(prompt: str) -> str:
+    """
+    Print a prompt and read one line from standard input.
+
+    The line is read from the file descriptor itself, not through ``sys.stdin``'s buffer: the
+    captcha prompt reads in a daemon thread, and a buffered read would hold a lock the exit after
+    Ctrl-C then waits for (and aborts on).
+
+    :param prompt: The question.
+    :raises EOFError: Standard input is closed.
+    """
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError) as err:
+        raise EOFError from err
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            if not line:
+                raise EOFError
+            break
+        line += chunk
+    return line.decode(errors="replace").rstrip("\r\n")
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 
 async def _cmd_login(args: argparse.Namespace, out: _Printer) -> int:
-    key = _read_key()  # validated before the password is even asked for
-    password = _secret_from_env("AMAZON_PASSWORD", "Amazon password (hidden): ")
+    key: TotpKey = args.key
+    password: str = args.password
 
     async def body(manager: AuthSessionManager) -> int:
-        await login_interactively(manager, args.email, password, key, out, input_fn=input)
+        ask = read_answer if stdin_is_terminal() else None
+        await login_interactively(manager, args.email, password, key, out, input_fn=ask)
         _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
@@ -260,7 +396,7 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
     key: TotpKey,
     out: _Printer,
     *,
-    input_fn: Callable[[str], str],
+    input_fn: Callable[[str], str] | None,
 ) -> None:
     """
     Sign in, asking the user to solve captchas Amazon shows on the way.
@@ -270,7 +406,9 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
     :param password: Amazon password.
     :param key: The validated 2FA key.
     :param out: Where to print.
-    :param input_fn: Reads the user's captcha answer.
+    :param input_fn: Reads the user's captcha answer; None when nobody can answer (no
+        terminal): a captcha then ends the sign-in with the picture's link and how to go on.
+    :raises CaptchaRequiredError: A captcha nobody can answer here, or a refusal.
     """
     out(f"Signing in to Amazon ({manager.hosts.marketplace.domain}) ...")
     captcha: CaptchaRequiredError | None = None
@@ -282,9 +420,14 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
         if not captcha.captcha_url:
             # The latest refusal is the one to report ("the captcha has expired", ...).
             raise captcha
+        if input_fn is None:
+            raise _no_terminal(manager, captcha)
         out("Amazon wants a captcha solved. Open this picture and type its characters:")
         out(f"  {captcha.captcha_url}")
-        answer = await asyncio.to_thread(input_fn, "Characters: ")
+        try:
+            answer = await _ask(input_fn, "Characters: ")
+        except EOFError:
+            raise _no_terminal(manager, captcha) from None
         try:
             await manager.answer_captcha(answer)
         except CaptchaRequiredError as again:
@@ -294,16 +437,64 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
     out("✓ Signed in.")
 
 
+def _no_terminal(
+    manager: AuthSessionManager, captcha: CaptchaRequiredError
+) -> CaptchaRequiredError:
+    """Return the error of a captcha nobody can answer here: the picture, and how to go on."""
+    not_before = manager.status().login_not_before
+    when = f" (from {format_utc(not_before)})" if not_before else ""
+    msg = (
+        "Amazon wants a picture puzzle solved, and there is no terminal here to type its "
+        f"characters into. The picture: {captcha.captcha_url} To go on, run "
+        f"`music-assistant-alexa login` again in a terminal{when}, where it asks for the "
+        "characters, or sign in from Music Assistant's settings, which show the picture."
+    )
+    return CaptchaRequiredError(msg, amazon_text=captcha.amazon_text, captcha_url=None)
+
+
+async def _ask(input_fn: Callable[[str], str], prompt: str) -> str:
+    """
+    Read one answer without holding up Ctrl-C.
+
+    The prompt waits in a daemon thread of its own: Ctrl-C cancels the waiting task at once,
+    and nobody waits for the thread (a worker of the event loop's pool would be waited for, so
+    Ctrl-C would do nothing until Enter).
+    """
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(value or "")
+
+    def ask() -> None:
+        value: str | None = None
+        error: BaseException | None = None
+        try:
+            value = input_fn(prompt)
+        except BaseException as err:  # noqa: BLE001 - EOFError and the like: the task decides
+            error = err
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=ask, name="captcha-prompt", daemon=True).start()
+    return await answer
+
+
 async def _cmd_status(args: argparse.Namespace, out: _Printer) -> int:
     async def body(manager: AuthSessionManager) -> int:
         await manager.restore(validate=False)  # reads the attempt record and history too
         status = manager.status()
         now = manager.clock.time()
         if args.json:
-            out(json.dumps(status_json(status, now=now), indent=2, sort_keys=True))
+            out(strict_json(status_json(status, now=now)))
         else:
-            _print_status(status, out, now=now)
-        return EXIT_OK if status.signed_in else EXIT_NEEDS_USER
+            _print_status(status, out, now=now, reasons=manager.store.quarantine_reasons)
+        return EXIT_OK if status.signed_in or status.device_registered else EXIT_NEEDS_USER
 
     return await _with_manager(args, body)
 
@@ -312,9 +503,13 @@ async def _cmd_refresh(args: argparse.Namespace, out: _Printer) -> int:
     async def body(manager: AuthSessionManager) -> int:
         if not await manager.restore(validate=False):
             out("✗ Not signed in: run `music-assistant-alexa login` first.")
+            _print_store_problems(manager.status(), out, now=manager.clock.time())
             return EXIT_NEEDS_USER
         await manager.refresh()
-        out("✓ Refreshed cookies and tokens.")
+        if manager.refreshed_elsewhere:
+            out("✓ Another process renewed the cookies and tokens just now; using them.")
+        else:
+            out("✓ Refreshed cookies and tokens.")
         _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
@@ -322,7 +517,7 @@ async def _cmd_refresh(args: argparse.Namespace, out: _Printer) -> int:
 
 
 async def _cmd_totp(args: argparse.Namespace, out: _Printer) -> int:
-    key = _read_key()
+    key: TotpKey = args.key
     now = args.clock.time()
     out(f"Current code: {key.code_at(now)} (valid for {int(key.seconds_left(now))} more seconds)")
     out("It should match the code your authenticator app shows for Amazon right now.")
@@ -344,10 +539,11 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
         checks = await run_checks(manager, totp_key=key, validate=not args.offline)
         if args.json:
             report = await build_report(manager, checks)
-            out(json.dumps(report, indent=2, sort_keys=True))
+            out(strict_json(report))
         else:
             for line in render_checks(checks):
                 out(line)
+            _print_store_problems(manager.status(), out, now=manager.clock.time())
         if any(c.status is CheckStatus.ERROR for c in checks):
             return EXIT_NEEDS_USER
         return EXIT_OK
@@ -356,25 +552,30 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
 
 
 async def _cmd_reset(args: argparse.Namespace, out: _Printer) -> int:
-    store = args.store or default_store()
-    if not args.yes:
-        if not sys.stdin.isatty():
-            msg = "Refusing to reset without --yes when nobody can confirm."
-            raise UsageError(msg)
-        question = f"Back up and wipe {store}, and remove the device at Amazon? [y/N] "
-        answer = await asyncio.to_thread(input, question)
-        if answer.strip().lower() not in ("y", "yes"):
-            out("Nothing changed.")
-            return EXIT_OK
+    if not args.confirmed:
+        out("Nothing changed.")
+        return EXIT_OK
 
     async def body(manager: AuthSessionManager) -> int:
-        result = await manager.reset(deregister=True)
+        # The attempt record stays on disk: a reset must not hand the next process fresh
+        # password attempts, nor end a pause Amazon asked for.
+        result = await manager.reset(deregister=True, keep_state=True)
         if result.backup:
             out(f"✓ Backed up the session folder to {result.backup}")
         out(
             "✓ Removed the device at Amazon." if result.deregistered else "⚠ Device kept at Amazon."
         )
-        out("✓ Wiped the session. Sign in again with `music-assistant-alexa login`.")
+        folder = manager.store.folder
+        if result.removed:
+            out(f"✓ Removed from {folder}: {', '.join(result.removed)}.")
+        else:
+            out(f"Nothing to remove: {folder} holds no session.")
+        if result.kept:
+            out(
+                f"  Kept {', '.join(result.kept)}: the sign-in attempt record, so a reset does not "
+                "hand out fresh attempts."
+            )
+        out("Sign in again with `music-assistant-alexa login`.")
         return EXIT_OK
 
     return await _with_manager(args, body)
@@ -383,7 +584,10 @@ async def _cmd_reset(args: argparse.Namespace, out: _Printer) -> int:
 async def _cmd_simulator(args: argparse.Namespace, out: _Printer) -> int:
     from music_assistant_alexa.simulator import AccountSpec, serve  # noqa: PLC0415
 
-    account = AccountSpec(args.email, args.password, args.totp_secret, args.marketplace)
+    try:
+        account = AccountSpec(args.email, args.password, args.totp_secret, args.marketplace)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
     await serve(port=args.port, accounts=[account], ready=lambda url: out(f"listening on {url}"))
     return EXIT_OK
 
@@ -425,7 +629,12 @@ async def run_demo(
                 try:
                     printer("\n[1/4] login")
                     await login_interactively(
-                        manager, email, password, parse_totp_key(secret), printer, input_fn=input
+                        manager,
+                        email,
+                        password,
+                        parse_totp_key(secret),
+                        printer,
+                        input_fn=read_answer,
                     )
                     login_requests = sim.request_count()
                     printer(f"  {login_requests} HTTP requests")
@@ -586,19 +795,51 @@ def status_json(status: SessionStatus, *, now: float) -> dict[str, Any]:
     """
     data = asdict(status)
     data["cookie_age_days"] = _age_days(status.cookie_timestamp, now)
-    data["next_refresh_due"] = next_refresh_due(status.cookie_timestamp)
+    data["next_refresh_due"] = next_refresh_due(status.cookie_timestamp, now=now)
+    future = _dated_ahead(status, now)
+    data["cookies_dated_ahead_days"] = None if future is None else future / DAY
     return data
 
 
-def _print_status(status: SessionStatus, out: _Printer, *, now: float) -> None:
-    if not status.signed_in:
+def strict_json(data: Any) -> str:
+    """
+    Return data as strict JSON text (a value that is not a finite number becomes null).
+
+    :param data: JSON-able data.
+    """
+    return json.dumps(strict_json_value(data), indent=2, sort_keys=True, allow_nan=False)
+
+
+def _print_status(
+    status: SessionStatus,
+    out: _Printer,
+    *,
+    now: float,
+    reasons: Mapping[str, str] | None = None,
+) -> None:
+    label = status.account_label or "your Amazon account"
+    if status.signed_in:
+        out(f"✓ Signed in as {label} on {status.marketplace}")
+    elif status.device_registered:
+        out(
+            f"⚠ Signed in as {label} on {status.marketplace}, but no website cookies are stored: "
+            "run `music-assistant-alexa refresh` to renew them (Music Assistant renews them by "
+            "itself)."
+        )
+    else:
         out(f"✗ Not signed in ({status.marketplace}).")
-        if status.unreadable_files:
-            out(
-                f"  Unreadable session files were moved aside: {', '.join(status.unreadable_files)}"
-            )
-        return
-    out(f"✓ Signed in as {status.account_label or 'your Amazon account'} on {status.marketplace}")
+    if status.signed_in or status.device_registered:
+        _print_session(status, out, now=now)
+    if status.unreadable_files:
+        shown = [
+            f"{name} ({reasons[name]})" if reasons and name in reasons else name
+            for name in status.unreadable_files
+        ]
+        out(f"  Unreadable session files were moved aside: {', '.join(shown)}")
+    _print_store_problems(status, out, now=now)
+
+
+def _print_session(status: SessionStatus, out: _Printer, *, now: float) -> None:
     if status.device_name:
         out(f"  Device at Amazon: {status.device_name}")
     age = _age_days(status.cookie_timestamp, now)
@@ -607,9 +848,37 @@ def _print_status(status: SessionStatus, out: _Printer, *, now: float) -> None:
     if status.last_refresh_at:
         result = "ok" if status.last_refresh_ok else f"failed ({status.last_refresh_error})"
         out(f"  Last refresh: {format_utc(status.last_refresh_at)} ({result})")
-    due = next_refresh_due(status.cookie_timestamp)
+    due = next_refresh_due(status.cookie_timestamp, now=now)
     if due:
         out(f"  Next refresh due: {format_utc(due)}")
+
+
+def _print_store_problems(status: SessionStatus, out: _Printer, *, now: float) -> None:
+    """Print what is wrong with the folder or the clock, beyond the session itself."""
+    if status.newer_version_files:
+        out(
+            f"⚠ {', '.join(status.newer_version_files)}: written by a newer version of "
+            "music-assistant-alexa, left untouched. Update this one to use the session."
+        )
+    for name, uid in status.foreign_owned_files:
+        what = "The session folder" if name == "." else name
+        out(
+            f"⚠ {what} belongs to another user (uid {uid}), not to the one running this "
+            f"(uid {os.geteuid()}): saving may fail, or leave files that user cannot read."
+        )
+    ahead = _dated_ahead(status, now)
+    if ahead is not None:
+        out(
+            f"⚠ The cookies are dated {ahead / DAY:.1f} days in the future: this computer's "
+            "clock was wrong when they were stored (or is wrong now). Their renewal is "
+            "scheduled from now; check the clock (time sync)."
+        )
+
+
+def _dated_ahead(status: SessionStatus, now: float) -> float | None:
+    """Return how far in the future the cookies are dated (beyond a minute), or None."""
+    stamp = status.cookie_timestamp
+    return stamp - now if stamp is not None and stamp - now > 60 else None
 
 
 def _age_days(timestamp: float | None, now: float) -> float | None:

@@ -57,8 +57,10 @@ def _cookies(version: str) -> CookieFile:
         marketplace="amazon.de",
         timestamp=1_800_000_000.0 if version == "old" else 1_800_600_000.0,
         cookies=[
-            StoredCookie(name="at-acbde", value=f'"Atza|{version}-' + "c" * 500, domain=".x"),
-            StoredCookie(name="session-id", value=f"{version}-262-0541883", domain=".x"),
+            StoredCookie(
+                name="at-acbde", value=f'"Atza|{version}-' + "c" * 500, domain=".amazon.de"
+            ),
+            StoredCookie(name="session-id", value=f"{version}-262-0541883", domain=".amazon.de"),
         ],
         csrf=f"csrf-{version}",
     )

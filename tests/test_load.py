@@ -19,7 +19,12 @@ import pyotp
 import pytest
 
 from music_assistant_alexa.auth.endpoints import resolver_kwargs
-from music_assistant_alexa.auth.store import COOKIES_FILE, FILE_MODE, REGISTRATION_FILE
+from music_assistant_alexa.auth.store import (
+    COOKIES_FILE,
+    FILE_MODE,
+    REGISTRATION_FILE,
+    STORE_MARKER,
+)
 from music_assistant_alexa.simulator.accounts import unquote_cookie
 
 from .helpers import make_manager
@@ -129,7 +134,12 @@ def assert_own_session(
     ledger = simulator.ledger
     assert simulator.device_count(email) == 1
     folder = manager.store.folder
-    assert {p.name for p in folder.iterdir()} == {REGISTRATION_FILE, COOKIES_FILE, "state.json"}
+    assert {p.name for p in folder.iterdir()} == {
+        REGISTRATION_FILE,
+        COOKIES_FILE,
+        "state.json",
+        STORE_MARKER,
+    }
     assert all(p.stat().st_mode & 0o777 == FILE_MODE for p in folder.iterdir())
     stored = json.loads((folder / REGISTRATION_FILE).read_text())["formerRegistrationData"]
     refresh_grant = ledger.refresh[stored["refresh_token"]]

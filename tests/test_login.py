@@ -33,6 +33,7 @@ from music_assistant_alexa.auth.registration import (
     refresh_access_token,
     sign_in_query,
 )
+from music_assistant_alexa.auth.store import STORE_MARKER
 from music_assistant_alexa.guide import GuideSlug
 
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager
@@ -69,6 +70,7 @@ async def test_combined_sign_in_stores_session(
         "registration.json",
         "cookies.json",
         "state.json",
+        STORE_MARKER,
     }
     registration = json.loads((folder / "registration.json").read_text())
     assert registration["formerRegistrationData"]["refresh_token"].startswith("Atnr|")
@@ -114,7 +116,7 @@ async def test_wrong_password(manager: AuthSessionManager, simulator: AmazonSimu
     assert caught.value.amazon_text == "Your password is incorrect"
     assert caught.value.guide_slug is GuideSlug.CREDENTIALS
     assert "wrong password" not in caught.value.user_text()
-    assert {p.name for p in manager.store.folder.iterdir()} == {"state.json"}
+    assert {p.name for p in manager.store.folder.iterdir()} == {"state.json", STORE_MARKER}
     assert simulator.device_count(TEST_EMAIL) == 0
 
 
@@ -259,7 +261,7 @@ async def test_reset_without_a_backup_changes_nothing(
     def full_disk(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copytree", full_disk)
+    monkeypatch.setattr(shutil, "copyfile", full_disk)
     with pytest.raises(StoreError) as caught:
         await manager.reset()
     assert caught.value.guide_slug is GuideSlug.SESSION_STORAGE

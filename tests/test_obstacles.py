@@ -41,6 +41,7 @@ from music_assistant_alexa.auth.http import AmazonHttp
 from music_assistant_alexa.auth.login import Credentials, SignInWalk
 from music_assistant_alexa.auth.registration import DeviceIdentity, Pkce, register_device
 from music_assistant_alexa.auth.session import BACKOFF_LADDER, CAPTCHA_TTL
+from music_assistant_alexa.auth.store import STORE_MARKER
 from music_assistant_alexa.auth.totp import parse_totp_key
 from music_assistant_alexa.cli import exit_code_for
 from music_assistant_alexa.guide import GuideSlug
@@ -97,7 +98,7 @@ async def test_obstacle_ends_sign_in_with_its_error(
     assert exit_code_for(err) == obstacle.exit_code
     if obstacle.amazon_phrase:
         assert obstacle.amazon_phrase in (err.amazon_text or "")
-    assert {p.name for p in manager.store.folder.iterdir()} <= {"state.json"}
+    assert {p.name for p in manager.store.folder.iterdir()} <= {"state.json", STORE_MARKER}
     assert simulator.device_count(TEST_EMAIL) == 0
     assert not manager.signed_in
     state = await manager.state()

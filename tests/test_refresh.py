@@ -7,6 +7,12 @@ last sign-in or refresh; a restart neither skips nor repeats a refresh; temporar
 off 1, 5, 15, 60 minutes and then hourly, and a later success is reported once; an error only
 the user can fix stops the task and is reported exactly once; concurrent callers share one
 refresh. Every wait runs on a fake clock, so weeks pass in milliseconds.
+
+Issue 12: nothing but ``stop()`` ends the task. A watchdog test throws arbitrary exceptions
+(RecursionError, OverflowError, MemoryError, a stray cancellation...) out of every part of its
+body: each is recorded as a failure event, retried with the usual back-off, and the task keeps
+running. Cookies dated in the future (a clock that was wrong) are scheduled from now, within
+their 14-day life, and reported as clock trouble.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import pytest
 from music_assistant_alexa.auth.errors import (
     AlexaAuthError,
     AmazonServerError,
+    InternalError,
     NotSignedInError,
     SessionRevokedError,
 )
@@ -36,7 +43,8 @@ from music_assistant_alexa.auth.refresh import (
 from .helpers import START_TIME, TEST_EMAIL, TEST_KEY, TEST_PASSWORD, FakeClock, make_manager
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
+    from typing import Any
 
     import aiohttp
 
@@ -141,6 +149,11 @@ def last_error(scheduler: RefreshScheduler) -> AlexaAuthError | None:
 def is_running(scheduler: RefreshScheduler) -> bool:
     """Return whether the scheduler's task is alive (a call, for the same reason)."""
     return scheduler.running
+
+
+def clock_trouble(scheduler: RefreshScheduler) -> float | None:
+    """Return the scheduler's clock trouble (a call, for the same reason)."""
+    return scheduler.clock_trouble
 
 
 def token_times(simulator: AmazonSimulator) -> list[float]:
@@ -495,3 +508,179 @@ async def test_renewal_elsewhere_ends_the_back_off(
     assert last_error(scheduler) is None
     assert recovered == [True]
     assert scheduler.next_due == renewed_at + 7 * DAY
+
+
+# --- issue 12: the watchdog ---------------------------------------------------------------------
+
+
+def bomb(exc: BaseException, shots: list[int]) -> Callable[..., Any]:
+    """Return a stand-in that raises an exception for as long as ``shots[0]`` is positive."""
+
+    def explode(*_args: object, **_kwargs: object) -> Any:
+        shots[0] -= 1
+        raise exc
+
+    return explode
+
+
+EXCEPTIONS = [
+    pytest.param(RecursionError("maximum recursion depth exceeded"), id="RecursionError"),
+    pytest.param(OverflowError("date value out of range"), id="OverflowError"),
+    pytest.param(KeyError("Atnr|secret-in-the-message"), id="KeyError"),
+    pytest.param(ValueError("year 99999 is out of range"), id="ValueError"),
+    pytest.param(MemoryError(), id="MemoryError"),
+    pytest.param(ZeroDivisionError(), id="ZeroDivisionError"),
+    pytest.param(asyncio.CancelledError(), id="stray-CancelledError"),
+]
+#: Where the exception is thrown: the refresh itself, the schedule, the status it reads.
+PLACES = ["refresh", "due_at", "status"]
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("exc", EXCEPTIONS)
+async def test_watchdog_keeps_the_task_alive_through_any_exception(  # noqa: PLR0917 - fixtures
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+    clock: HorizonClock,
+    schedulers: list[RefreshScheduler],
+    monkeypatch: pytest.MonkeyPatch,
+    exc: BaseException,
+    place: str,
+) -> None:
+    """
+    Three shots of the exception: three failures, recorded and backed off; then a refresh.
+
+    The user is not asked to do anything (it is temporary), and the secret in a KeyError's
+    text never reaches the history.
+    """
+    clock.advance(7 * DAY)
+    shots = [3]
+    needs_user: list[AlexaAuthError] = []
+    recovered: list[bool] = []
+    scheduler = RefreshScheduler(
+        signed_in,
+        jitter=0,
+        on_needs_user=needs_user.append,
+        on_recovered=lambda: recovered.append(True),
+    )
+    schedulers.append(scheduler)
+    target: object = scheduler if place == "due_at" else signed_in
+    real = getattr(target, place)
+    exploding = bomb(exc, shots)
+
+    def armed(*args: object, **kwargs: object) -> Any:
+        return exploding(*args, **kwargs) if shots[0] > 0 else real(*args, **kwargs)
+
+    if place == "refresh":
+
+        async def armed_refresh() -> None:
+            if shots[0] > 0:
+                exploding()
+            await real()
+
+        monkeypatch.setattr(signed_in, "refresh", armed_refresh)
+    else:
+        monkeypatch.setattr(target, place, armed)
+    started = clock.now
+    scheduler.start()
+    await clock.run_until(started + 60 + 300 + 1)
+    assert is_running(scheduler)
+    assert scheduler.consecutive_failures == 3
+    error = last_error(scheduler)
+    assert isinstance(error, InternalError)
+    assert error.code == "internal_error"
+    assert not error.needs_user
+    failures = [e for e in (await signed_in.state()).events if e.kind == "failure"]
+    assert [e.error_code for e in failures] == ["internal_error"] * 3
+    assert all("secret" not in (e.detail or "") for e in failures)
+    assert signed_in.status().last_refresh_ok is False
+
+    await clock.run_until(started + 60 + 300 + 900 + DAY)
+    assert is_running(scheduler)
+    assert scheduler.consecutive_failures == 0
+    assert recovered == [True]
+    assert needs_user == []
+    assert simulator.request_count(TOKEN_PATH) == 1  # one real refresh, after the back-off
+    assert signed_in.status().last_refresh_ok is True
+
+
+async def test_watchdog_still_stops_for_the_user(
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+    clock: HorizonClock,
+    schedulers: list[RefreshScheduler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash first, then a revoked device: the revocation still stops the task and tells once."""
+    clock.advance(7 * DAY)
+    shots = [1]
+    real = signed_in.refresh
+
+    async def refresh() -> None:
+        if shots[0] > 0:
+            shots[0] -= 1
+            raise RecursionError
+        await real()
+
+    monkeypatch.setattr(signed_in, "refresh", refresh)
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    needs_user: list[AlexaAuthError] = []
+    scheduler = RefreshScheduler(signed_in, jitter=0, on_needs_user=needs_user.append)
+    schedulers.append(scheduler)
+    scheduler.start()
+    task = scheduler._task
+    assert task is not None
+    await clock.run_until_done(task, clock.now + DAY)
+    assert [type(e) for e in needs_user] == [SessionRevokedError]
+    assert scheduler.stopped_for_user
+
+
+async def test_stop_still_ends_the_task(signed_in: AuthSessionManager, clock: HorizonClock) -> None:
+    """The watchdog lets the task's own cancellation through: stop() ends it."""
+    scheduler = RefreshScheduler(signed_in, jitter=0)
+    scheduler.start()
+    await clock.run_until(clock.now + DAY)
+    task = scheduler._task
+    await scheduler.stop()
+    assert task is not None
+    assert task.cancelled()
+
+
+# --- issue 12, item 8: a clock that was wrong -------------------------------------------------
+
+
+async def test_cookies_dated_in_the_future_are_renewed_within_their_life(  # noqa: PLR0917
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+    clock: HorizonClock,
+    http_session: aiohttp.ClientSession,
+    schedulers: list[RefreshScheduler],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """
+    Cookies stored while the clock ran 30 days ahead: due 7 days from now, not 37.
+
+    The clock trouble is reported (attribute and log), and goes once the cookies are renewed.
+    """
+    cookies = signed_in.cookies
+    assert cookies is not None
+    cookies.timestamp = clock.now + 30 * DAY  # stored with the clock 30 days ahead
+    await signed_in.store.write_cookies(cookies)
+    await signed_in.close()
+    manager = make_manager(http_session, signed_in.store.folder, simulator.base_url, clock)
+    scheduler = RefreshScheduler(manager, jitter=0)
+    schedulers.append(scheduler)
+    restarted_at = clock.now
+    try:
+        await manager.restore(validate=False)
+        assert scheduler.due_at() == restarted_at + 7 * DAY
+        assert scheduler.clock_trouble == 30 * DAY
+        assert "dated 30.0 days in the future" in caplog.text
+        scheduler.start()
+        await clock.run_until(restarted_at + 8 * DAY)
+        assert token_times(simulator) == [restarted_at + 7 * DAY]
+        assert clock_trouble(scheduler) is None
+        assert scheduler.next_due == restarted_at + 14 * DAY
+    finally:
+        await scheduler.stop()
+        await manager.close()

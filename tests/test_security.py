@@ -12,6 +12,11 @@ the simulated Amazon issued, the csrf value, the device serial, the customer id,
 simulator's own ledger of what it issued, so a new cookie or token is covered without touching
 this test. Session files are 0600 in a 0700 folder even under umask 000, and ``repr`` of every
 model and error shows no secret.
+
+Issue 12, item 9: the e-mail, the password, the one-time code and the cookies go to https
+Amazon hosts of the account's marketplace only (or the explicit ``--endpoint`` in test mode). A
+sign-in form or a redirect that points anywhere else is refused before a byte is sent, without
+spending an attempt of the hourly budget.
 """
 
 from __future__ import annotations
@@ -29,10 +34,16 @@ import stat
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
+from yarl import URL
 
 import music_assistant_alexa.auth
 import music_assistant_alexa.diagnostics
-from music_assistant_alexa.auth.errors import AlexaAuthError, InvalidTwoFactorKeyError
+from music_assistant_alexa.auth.endpoints import AmazonHosts
+from music_assistant_alexa.auth.errors import (
+    AlexaAuthError,
+    InvalidTwoFactorKeyError,
+    UnknownPageError,
+)
 from music_assistant_alexa.auth.login import Credentials
 from music_assistant_alexa.auth.models import Registration, RegistrationFile
 from music_assistant_alexa.auth.pages import classify_page
@@ -44,10 +55,11 @@ from music_assistant_alexa.cli import main
 from music_assistant_alexa.diagnostics import run_checks
 from music_assistant_alexa.simulator import AmazonSimulator
 
-from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager
+from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, make_manager, simulator_session
+from .hostile_amazon import HostileAmazon, NotAmazon, redirect_to, rewritten
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable, Iterator
+    from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
     from pathlib import Path
 
     import aiohttp
@@ -118,8 +130,17 @@ SAFE_REPR_FIELDS: Final = frozenset(
         "password_attempts_last_hour",
         "clock_offset",
         "unreadable_files",
+        "device_registered",
+        "newer_version_files",
+        "foreign_owned_files",  # (file name, owner uid)
         "backup",
         "deregistered",
+        "removed",  # file names, here and below
+        "kept",
+        "folder_removed",
+        "left_in_place",
+        "failed",
+        "strangers",
         # diagnostics
         "key",
         "message",
@@ -468,7 +489,7 @@ async def test_session_files_are_private_under_a_permissive_umask(
         for path in folder.iterdir():
             assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE, path.name
             checked += 1
-    assert checked == 6
+    assert checked == 7  # three session files and the folder's mark; the backup has no mark
 
 
 # --- repr -------------------------------------------------------------------------------------
@@ -608,3 +629,113 @@ async def test_reprs_of_live_objects_hold_no_secret(
     texts = [(f"repr {type(obj).__name__}", repr(obj)) for obj in objects]
     texts += [(f"str {type(obj).__name__}", str(obj)) for obj in objects]
     assert find_leaks(texts, secrets) == []
+
+
+# --- issue 12, item 9: credentials and cookies go to Amazon or nowhere -------------------------
+
+SIGN_IN_ACTION = 'action="https://www.amazon.com/ap/signin"'
+
+
+@pytest.fixture
+async def hostile(simulator: AmazonSimulator) -> AsyncIterator[HostileAmazon]:
+    """Run the hostile proxy in front of the simulator."""
+    async with HostileAmazon(simulator) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+async def not_amazon() -> AsyncIterator[NotAmazon]:
+    """Run a server that is not Amazon, recording what reaches it."""
+    async with NotAmazon() as server:
+        yield server
+
+
+@pytest.fixture
+async def proxied(
+    hostile: HostileAmazon, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[AuthSessionManager]:
+    """Return a signed-out manager that talks to Amazon through the hostile proxy."""
+    session = simulator_session(hostile.base_url)
+    manager = make_manager(session, tmp_path / "proxied", hostile.base_url, clock)
+    yield manager
+    await manager.close()
+    await session.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "{elsewhere}/ap/signin",
+        "http://www.amazon.com/ap/signin",
+        "https://www.amazon.com.evil.test/ap/signin",
+        "https://evil.test/www.amazon.com/ap/signin",
+        "https://www.amazon.de/ap/signin",
+        "javascript:alert(1)",
+        "//evil.test/ap/signin",
+    ],
+    ids=[
+        "other-host",
+        "plain-http",
+        "lookalike-host",
+        "other-host-amazon-path",
+        "other-marketplace",
+        "javascript",
+        "scheme-relative",
+    ],
+)
+async def test_a_form_pointing_away_from_amazon_gets_nothing(
+    proxied: AuthSessionManager, hostile: HostileAmazon, not_amazon: NotAmazon, target: str
+) -> None:
+    """
+    The sign-in form's action is not this account's Amazon over https: nothing is sent.
+
+    No e-mail, password or code goes anywhere (the other server gets no request, Amazon no
+    POST), no attempt of the hourly budget is spent, and the error is an unexpected page.
+    """
+    action = target.format(elsewhere=not_amazon.base_url)
+    hostile.spoil("GET", "/ap/signin", rewritten(SIGN_IN_ACTION, f'action="{action}"'))
+    with pytest.raises(UnknownPageError, match="nothing was sent there") as caught:
+        await proxied.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert caught.value.guide_slug.value == "unexpected-amazon-page"
+    assert not_amazon.got == []
+    assert [r for r in hostile.requests if r[0] == "POST"] == []
+    assert proxied.status().password_attempts_last_hour == 0
+    assert (
+        find_leaks(error_texts([caught.value]), {TEST_EMAIL: "e-mail", TEST_PASSWORD: "pw"}) == []
+    )
+
+
+@pytest.mark.parametrize("where", ["{elsewhere}/steal", "http://www.amazon.com/ap/maplanding"])
+async def test_a_redirect_away_from_amazon_is_not_followed(
+    proxied: AuthSessionManager, hostile: HostileAmazon, not_amazon: NotAmazon, where: str
+) -> None:
+    """After the password, a redirect off Amazon's https hosts is refused: no cookie goes there."""
+    target = where.format(elsewhere=not_amazon.base_url)
+    hostile.spoil("POST", "/ap/signin", redirect_to(target))
+    with pytest.raises(UnknownPageError):
+        await proxied.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert not_amazon.got == []
+
+
+def test_only_the_accounts_amazon_hosts_over_https_are_allowed() -> None:
+    """The rule itself: https, the marketplace's and the sign-in domain's hosts, nothing else."""
+    hosts = AmazonHosts.for_marketplace("amazon.de")
+    allowed = [
+        "https://www.amazon.de/ap/signin",
+        "https://alexa.amazon.de/api/language",
+        "https://www.amazon.com/ap/signin",  # amazon.de signs in on amazon.com
+        "https://api.amazon.com/auth/token",
+        "https://WWW.AMAZON.DE./ap/signin",
+    ]
+    refused = [
+        "http://www.amazon.de/ap/signin",
+        "https://www.amazon.co.uk/ap/signin",
+        "https://www.amazon.de.evil.test/",
+        "https://evilamazon.de/",
+        "ftp://www.amazon.de/",
+    ]
+    assert [u for u in allowed if not hosts.allows(URL(u))] == []
+    assert [u for u in refused if hosts.allows(URL(u))] == []
+    test_mode = AmazonHosts.for_marketplace("amazon.de", "http://127.0.0.1:5000")
+    assert test_mode.allows(URL("http://127.0.0.1:5000/ap/signin"))  # the explicit --endpoint
+    assert not test_mode.allows(URL("http://127.0.0.1:5001/ap/signin"))

@@ -139,6 +139,26 @@ class AmazonHosts:
             return url
         return url.with_scheme(self.override.scheme).with_port(self.override.port)
 
+    def allows(self, url: URL) -> bool:
+        """
+        Return whether credentials and cookies may be sent to a URL (as Amazon wrote it).
+
+        Only https, and only the Amazon hosts this account signs in and works on: the
+        marketplace's own domain and the sign-in domain (amazon.com, or amazon.co.jp), with
+        their subdomains. With an endpoint override, that exact endpoint is allowed too.
+
+        :param url: An absolute URL: a form's action, a redirect's target, a URL we built.
+        """
+        if self.override is not None and url.is_absolute():
+            override = self.override
+            if (url.scheme, url.host, url.port) == (override.scheme, override.host, override.port):
+                return True
+        host = (url.host or "").lower().rstrip(".")
+        domains = {self.marketplace.domain, self.marketplace.sign_in_domain}
+        return url.scheme == "https" and any(
+            host == domain or host.endswith(f".{domain}") for domain in domains
+        )
+
     @property
     def www(self) -> str:
         """Return the retail host of the marketplace, "www.amazon.de"."""

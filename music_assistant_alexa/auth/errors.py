@@ -189,6 +189,33 @@ class PageTooLargeError(UnexpectedResponseError):
     code = "page_too_large"
 
 
+class InternalError(AlexaAuthError):
+    """
+    Something failed that no error of ours describes: a bug, or an answer nothing anticipated.
+
+    Treated as temporary: the refresh task retries with back-off instead of stopping silently,
+    and the command line prints one plain line instead of a traceback.
+    """
+
+    category = ErrorCategory.TEMPORARY
+    guide_slug = GuideSlug.AMAZON_UNREACHABLE
+    code = "internal_error"
+
+    @classmethod
+    def wrapping(cls, err: BaseException) -> InternalError:
+        """
+        Return the error that stands for an unexpected exception.
+
+        Only the exception's type is named: its text may quote a value (a token, a cookie).
+
+        :param err: The unexpected exception.
+        """
+        return cls(
+            f"Something unexpected went wrong ({type(err).__name__}); it is retried like a "
+            "temporary failure. If it keeps happening, please report it with the diagnostics."
+        )
+
+
 # --- needs the user ---------------------------------------------------------------------------
 
 
@@ -343,6 +370,26 @@ class StoreError(AlexaAuthError):
     guide_slug = GuideSlug.SESSION_STORAGE
     code = "store_error"
     amazon_refusal = False  # our disk, not Amazon
+
+
+class StoreBusyError(StoreError):
+    """Another process kept the session folder locked for longer than we wait."""
+
+    category = ErrorCategory.TEMPORARY
+    code = "store_busy"
+
+
+class StoreNotOursError(StoreError):
+    """The folder given for the session holds other files: it is not ours to change."""
+
+    category = ErrorCategory.BAD_INPUT
+    code = "store_not_ours"
+
+
+class NewerVersionError(StoreError):
+    """A session file was written by a newer version; this one leaves it untouched."""
+
+    code = "store_newer_version"
 
 
 def error_class(code: str | None) -> type[AlexaAuthError] | None:

@@ -7,6 +7,12 @@ Amazon's clock from the ``Date`` header, and maps every transport failure and se
 the auth core's errors. Redirects are never followed implicitly: the sign-in walk needs to see
 them, and a maplanding redirect carries the authorization code without being fetched.
 
+Nothing goes anywhere but Amazon: a request to a URL that is not https on one of the account's
+Amazon hosts (a form or a redirect pointing elsewhere) is refused before a byte is sent. Nothing
+unbounded comes back either: an answer is read up to :data:`MAX_BODY_BYTES` and no further (a
+1 GB answer costs 4 MB), JSON is parsed strictly and depth-bounded, and a ``Date`` header or a
+cookie expiry outside a sane range of years is ignored rather than crashing the caller.
+
 Cookies stay out of the injected :class:`aiohttp.ClientSession`'s own jar on purpose. Music
 Assistant shares one session between all providers and all instances; letting it keep Amazon
 cookies would send one household's session along with another's requests.
@@ -15,29 +21,33 @@ cookies would send one household's session along with another's requests.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import math
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import ClientError, ClientSession, CookieJar, DummyCookieJar
 from yarl import URL
 
+from .bounds import MAX_TIME, BoundsError, check_cookie, is_sane_time, load_json
 from .clock import SYSTEM_CLOCK, Clock
+from .endpoints import is_amazon_host
 from .errors import (
     AmazonConnectionError,
     AmazonServerError,
     AmazonTimeoutError,
     RateLimitedError,
     UnexpectedResponseError,
+    UnknownPageError,
 )
 from .models import StoredCookie
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from aiohttp import ClientResponse
     from multidict import CIMultiDictProxy
 
     from .endpoints import AmazonHosts
@@ -50,6 +60,14 @@ DEFAULT_PACE: Final = 1.0
 DEFAULT_TIMEOUT: Final = 15.0
 _RATE_TEXTS: Final = ("rate exceeded", "throttlingexception", "too many requests")
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+#: Largest answer we read. Amazon's biggest page is a few hundred KB; anything beyond this is
+#: not an answer we can use, and reading it would cost memory without bound.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+_READ_CHUNK: Final = 64 * 1024
+#: Amazon's ``Date`` before this (2024-01-01) is not now anywhere: it is not used as a clock.
+EARLIEST_AMAZON_DATE: Final = 1_704_067_200.0
+#: Longest wait a Retry-After header can ask for that we believe.
+_MAX_RETRY_AFTER: Final = 86_400.0
 
 
 @dataclass(slots=True)
@@ -64,9 +82,14 @@ class HttpResponse:
 
     @property
     def location(self) -> str | None:
-        """Return the redirect target, absolute, as Amazon wrote it."""
+        """Return the redirect target, absolute, as Amazon wrote it (None if unusable)."""
         location = self.headers.get("Location")
-        return str(self.url.join(URL(location))) if location else None
+        if not location:
+            return None
+        try:
+            return str(self.url.join(URL(location)))
+        except (ValueError, TypeError):
+            return None  # not a URL: the answer is judged as a page instead
 
     @property
     def is_redirect(self) -> bool:
@@ -77,12 +100,13 @@ class HttpResponse:
         """
         Return the body parsed as JSON.
 
-        :raises UnexpectedResponseError: The body is not valid JSON (truncated, HTML, ...).
+        :raises UnexpectedResponseError: The body is not valid JSON (truncated, HTML, ...), or
+            not within bounds (nested too deeply, numbers too large).
         """
         try:
-            return json.loads(self.text)
-        except ValueError as err:
-            msg = f"Amazon sent an unreadable answer to {self.url.path} (not valid JSON)."
+            return load_json(self.text)
+        except BoundsError as err:
+            msg = f"Amazon sent an unreadable answer to {self.url.path} ({err})."
             raise UnexpectedResponseError(msg) from err
 
 
@@ -157,21 +181,29 @@ class AmazonHttp:
         Put stored cookies into the jar.
 
         :param cookies: The cookies.
+        :raises UnexpectedResponseError: A cookie cannot be used (a name that is not a token, a
+            value with a line break, a domain that is not Amazon's): Amazon sent garbage.
         """
         for cookie in cookies:
-            morsel: SimpleCookie = SimpleCookie()
-            morsel[cookie.name] = cookie.value
-            item = morsel[cookie.name]
-            item["domain"] = cookie.domain
-            item["path"] = cookie.path
-            if cookie.secure:
-                item["secure"] = True
-            if cookie.http_only:
-                item["httponly"] = True
-            if cookie.expires is not None:
-                item["expires"] = _http_date(cookie.expires)
-            host = cookie.domain.lstrip(".")
-            self.jar.update_cookies(morsel, URL.build(scheme="https", host=host))
+            try:
+                check_cookie(cookie.name, cookie.value, cookie.domain, cookie.path)
+                morsel: SimpleCookie = SimpleCookie()
+                morsel[cookie.name] = cookie.value
+                item = morsel[cookie.name]
+                item["domain"] = cookie.domain
+                item["path"] = cookie.path
+                if cookie.secure:
+                    item["secure"] = True
+                if cookie.http_only:
+                    item["httponly"] = True
+                if cookie.expires is not None and is_sane_time(cookie.expires):
+                    item["expires"] = _http_date(cookie.expires)
+                host = cookie.domain.lstrip(".")
+                self.jar.update_cookies(morsel, URL.build(scheme="https", host=host))
+            except (BoundsError, CookieError, ValueError) as err:
+                reason = err if isinstance(err, BoundsError) else "a cookie cannot be used"
+                msg = f"Amazon sent a cookie this app cannot use ({reason})."
+                raise UnexpectedResponseError(msg) from err
 
     def cookies_for(self, domain: str) -> list[StoredCookie]:
         """
@@ -238,11 +270,11 @@ class AmazonHttp:
         :raises AmazonTimeoutError: No full answer in time.
         :raises RateLimitedError: Amazon asked us to slow down.
         :raises AmazonServerError: Amazon answered with a server error.
+        :raises UnexpectedResponseError: The answer is too large or cannot be read.
+        :raises UnknownPageError: The URL is not one of the account's Amazon hosts over https;
+            nothing was sent.
         """
-        amazon_url = URL(url)
-        if amazon_url.port not in (None, 443) and self.hosts.override is not None:
-            # A routed URL came back (e.g. a redirect built from our own Host header).
-            amazon_url = amazon_url.with_scheme("https").with_port(None)
+        amazon_url = self.check_url(url)
         await self._wait_for_pace()
         send_headers = {
             "User-Agent": USER_AGENT,
@@ -267,8 +299,8 @@ class AmazonHttp:
                     headers=send_headers,
                     allow_redirects=False,
                 ) as resp:
-                    text = await resp.text(errors="replace")
-                    self.jar.update_cookies(resp.cookies, amazon_url)
+                    text = _decode(resp, await _read_capped(resp, amazon_url))
+                    self._keep_cookies(resp, amazon_url)
                     status, resp_headers = resp.status, resp.headers
         except TimeoutError as err:
             msg = f"Amazon did not answer within {self._timeout:g} seconds."
@@ -283,6 +315,47 @@ class AmazonHttp:
         response = HttpResponse(status, amazon_url, resp_headers, text)
         _raise_for_server_trouble(response)
         return response
+
+    def check_url(self, url: URL | str) -> URL:
+        """
+        Return a URL as Amazon sees it, refusing one that is not the account's Amazon over https.
+
+        :param url: The URL as Amazon wrote it (a form's action, a redirect's target) or as we
+            built it.
+        :raises UnknownPageError: The URL points elsewhere (another host, plain http, not a URL);
+            nothing was sent.
+        """
+        try:
+            amazon_url = URL(url)
+            host = amazon_url.host
+        except (ValueError, TypeError) as err:
+            msg = "Amazon's page pointed the sign-in at something that is not an address."
+            raise UnknownPageError(msg) from err
+        if (
+            self.hosts.override is not None
+            and amazon_url.explicit_port not in (None, 443)
+            and host is not None
+            and is_amazon_host(host)
+        ):
+            # A routed URL came back (e.g. a redirect built from our own Host header, which
+            # carries the endpoint's port). A plain http URL without a port is no such thing.
+            amazon_url = amazon_url.with_scheme("https").with_port(None)
+        if not self.hosts.allows(amazon_url):
+            where = f"{amazon_url.scheme}://{host}" if host else str(amazon_url.scheme or "?")
+            msg = (
+                f"Amazon's page pointed the sign-in at {where}, which is not one of Amazon's "
+                f"addresses for {self.hosts.marketplace.domain} over https. Stopped: nothing "
+                "was sent there."
+            )
+            raise UnknownPageError(msg)
+        return amazon_url
+
+    def _keep_cookies(self, resp: ClientResponse, amazon_url: URL) -> None:
+        try:
+            self.jar.update_cookies(resp.cookies, amazon_url)
+        except (CookieError, ValueError, OverflowError) as err:
+            msg = f"Amazon sent cookies this app cannot read with {amazon_url.path}."
+            raise UnexpectedResponseError(msg) from err
 
     async def _wait_for_pace(self) -> None:
         if self._pace <= 0:
@@ -301,9 +374,38 @@ class AmazonHttp:
             return
         try:
             amazon_now = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return
+        if not EARLIEST_AMAZON_DATE <= amazon_now <= MAX_TIME:
+            return  # a year 99999 (or 2001) is no clock to set one-time codes by
         self.clock_offset = amazon_now - self._clock.time()
+
+
+async def _read_capped(resp: ClientResponse, url: URL) -> bytes:
+    """Read an answer up to :data:`MAX_BODY_BYTES`; a larger one is refused unread."""
+    declared = resp.content_length
+    body = bytearray()
+    if declared is None or declared <= MAX_BODY_BYTES:
+        async for chunk in resp.content.iter_chunked(_READ_CHUNK):
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                break
+        else:
+            return bytes(body)
+    resp.close()  # drop the connection: the rest of the answer is never read
+    limit = MAX_BODY_BYTES // (1024 * 1024)
+    msg = (
+        f"Amazon sent an answer larger than {limit} MB to {url.path}; it was not read. "
+        "We will try again later."
+    )
+    raise UnexpectedResponseError(msg)
+
+
+def _decode(resp: ClientResponse, body: bytes) -> str:
+    try:
+        return body.decode(resp.charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
 
 
 def _raise_for_server_trouble(response: HttpResponse) -> None:
@@ -325,9 +427,10 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER) if math.isfinite(seconds) else None
 
 
 def _http_date(epoch: float) -> str:
@@ -336,6 +439,9 @@ def _http_date(epoch: float) -> str:
 
 def _parse_http_date(value: str) -> float | None:
     try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
+        epoch = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
+    if epoch < 0:
+        return None
+    return min(epoch, MAX_TIME)  # "expires in the year 9999" is as good as 2200

@@ -245,6 +245,16 @@ class SignInWalk:
     async def _submit(self, state: _WalkState, fields: dict[str, str]) -> HttpResponse:
         page = state.page
         assert page.form is not None  # noqa: S101 - the classifier gave us this page's form
+        try:
+            action = page.form.resolve_action(state.page_url)
+        except (ValueError, TypeError) as err:
+            msg = (
+                "Amazon's page has a form without a usable address; stopped to protect the account."
+            )
+            raise UnknownPageError(msg) from err
+        # Where the form goes is judged before anything is filled in or counted: the e-mail,
+        # the password and the code go to the account's Amazon over https, or nowhere.
+        self._http.check_url(action)
         if page.kind is PageKind.MFA:
             offset = self._http.clock_offset or 0.0
             fields["otpCode"] = await self._credentials.key.fresh_code(self._clock, offset=offset)
@@ -255,7 +265,6 @@ class SignInWalk:
             # Every form that carries the password (sign-in, sign-in captcha) spends the budget.
             await self._before_password()
             state.password_sent = True
-        action = page.form.resolve_action(state.page_url)
         if page.form.method == "GET":  # the robot check
             return await self._http.request("GET", URL(action).update_query(fields))
         return await self._http.request("POST", action, data=fields)

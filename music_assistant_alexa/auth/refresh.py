@@ -15,6 +15,15 @@ after 1, 5, 15 and 60 minutes and then hourly, without bothering anyone. An erro
 can fix (the device was revoked, nothing is signed in) stops the task and is reported once
 through ``on_needs_user``: retrying would only add failed requests to the account's record.
 
+Nothing else ends the task. Any other exception, wherever it comes from (an answer nothing
+anticipated, a bug), is recorded as a failure event, logged, counted and retried like temporary
+trouble: a task that died silently would let the cookies expire unnoticed 14 days later. Only
+cancelling the task (:meth:`RefreshScheduler.stop`) ends it.
+
+A cookie timestamp in the future (the clock was wrong when the cookies were stored) is taken as
+"now" for the schedule, so the cookies are renewed within their life, and reported as clock
+trouble (:attr:`RefreshScheduler.clock_trouble`, and a warning in the log).
+
 All waiting goes through the injected :class:`~.clock.Clock`, so tests run months of schedule in
 milliseconds. Access tokens are not this task's business: the manager refreshes them on demand.
 """
@@ -27,10 +36,16 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import AlexaAuthError, ErrorCategory, NotSignedInError, RateLimitedError
+from .errors import (
+    AlexaAuthError,
+    ErrorCategory,
+    InternalError,
+    NotSignedInError,
+    RateLimitedError,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from .clock import Clock
     from .session import AuthSessionManager
@@ -89,16 +104,21 @@ def refresh_due_at(
 
 
 def next_refresh_due(
-    cookie_timestamp: float | None, scheduler: RefreshScheduler | None = None
+    cookie_timestamp: float | None,
+    scheduler: RefreshScheduler | None = None,
+    *,
+    now: float | None = None,
 ) -> float | None:
     """
     Return when the next cookie refresh is due: the refresh task's plan, else the default one.
 
     Without a task the default interval applies, without jitter (a task spreads its own due time
-    a little around it).
+    a little around it), counted from ``now`` when the cookies are dated in the future, as the
+    task counts it (a clock that was wrong must not push the renewal past the cookies' life).
 
     :param cookie_timestamp: When Amazon issued the stored cookies (None: no cookies).
     :param scheduler: The account's refresh task, if one runs.
+    :param now: Epoch seconds now, to discount a timestamp in the future.
     :returns: Epoch seconds, or None when nothing is scheduled (no cookies, or a task that
         stopped until the user acts).
     """
@@ -108,7 +128,8 @@ def next_refresh_due(
         return scheduler.next_due if scheduler.next_due is not None else scheduler.due_at()
     if cookie_timestamp is None:
         return None
-    return refresh_due_at(cookie_timestamp, DEFAULT_INTERVAL_DAYS)
+    issued = cookie_timestamp if now is None else min(cookie_timestamp, now)
+    return refresh_due_at(issued, DEFAULT_INTERVAL_DAYS)
 
 
 def retry_delay(failures: int) -> float:
@@ -174,6 +195,11 @@ class RefreshScheduler:
         self._failed_at: float | None = None
         self._last_success_at: float | None = None
         self._user_notified = False
+        #: Seconds the stored cookies are dated ahead of this computer's clock, while they are
+        #: (the clock was wrong when they were stored); None when they are not.
+        self.clock_trouble: float | None = None
+        #: A future cookie timestamp and the moment it was first seen, which stands in for it.
+        self._future_stamp: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         """Return a representation without secrets."""
@@ -238,11 +264,31 @@ class RefreshScheduler:
         if registration is None or not registration.is_registered:
             return None
         cookies = self.manager.cookies
+        now = self.clock.time()
         if cookies is None:
-            return self.clock.time()
-        return refresh_due_at(
-            cookies.timestamp, self.interval_days, self._jitter(cookies.timestamp)
-        )
+            return now
+        issued = self._issued_at(cookies.timestamp, now)
+        return refresh_due_at(issued, self.interval_days, self._jitter(cookies.timestamp))
+
+    def _issued_at(self, timestamp: float, now: float) -> float:
+        """
+        Return when cookies stamped at a moment count as issued: never later than now.
+
+        A future stamp counts as the moment it was first seen (not as "now" each time, which
+        would move the refresh away as fast as time passes).
+        """
+        if timestamp <= now:
+            self.clock_trouble = None
+            return timestamp
+        self.clock_trouble = timestamp - now
+        if self._future_stamp is None or self._future_stamp[0] != timestamp:
+            self._future_stamp = (timestamp, now)
+            _LOGGER.warning(
+                "The stored cookies are dated %.1f days in the future: this computer's clock was "
+                "wrong when they were stored. Scheduling their renewal from now",
+                self.clock_trouble / DAY,
+            )
+        return self._future_stamp[1]
 
     def _jitter(self, timestamp: float) -> float:
         """Return the jitter for cookies issued at a timestamp, drawn once per timestamp."""
@@ -257,19 +303,74 @@ class RefreshScheduler:
 
     async def _run(self) -> None:
         try:
-            if not await self._load_session():
+            if not await self._guarded(self._load_session):
                 return
-            while True:
-                wake = self._next_attempt()
-                self.next_due = wake
-                now = self.clock.time()
-                if wake > now:
-                    await self.clock.sleep(min(wake - now, MAX_SLEEP))
-                    continue  # re-read the schedule: it may have moved while we slept
-                if not await self._refresh_once():
-                    return
+            while await self._guarded(self._step):
+                pass
         finally:
             self.next_due = None
+
+    async def _step(self) -> bool:
+        """Sleep towards the next attempt, or make it; return whether the task goes on."""
+        wake = self._next_attempt()
+        self.next_due = wake
+        now = self.clock.time()
+        if wake > now:
+            await self.clock.sleep(min(wake - now, MAX_SLEEP))
+            return True  # re-read the schedule: it may have moved while we slept
+        return await self._refresh_once()
+
+    async def _guarded(self, step: Callable[[], Awaitable[bool]]) -> bool:
+        """
+        Run one step of the task; whatever it raises, report it and decide whether to go on.
+
+        The watchdog: only cancellation of the task itself ends the task this way.
+        """
+        try:
+            return await step()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise
+            # A cancellation nobody asked this task for (a library's stray one).
+            return await self._crashed(RuntimeError("stray cancellation"), refreshing=False)
+        except Exception as err:  # noqa: BLE001 - the watchdog: nothing may end the task silently
+            return await self._crashed(err, refreshing=False)
+
+    async def _crashed(self, err: Exception, *, refreshing: bool) -> bool:
+        """
+        Treat an exception that escaped a step as a failed refresh: record, back off, go on.
+
+        :param refreshing: It came out of the refresh itself (else: out of the schedule).
+        """
+        ours = err if isinstance(err, AlexaAuthError) else InternalError.wrapping(err)
+        if ours is not err:
+            _LOGGER.error(
+                "Automatic cookie refresh failed unexpectedly (%s); retrying with back-off",
+                type(err).__name__,
+            )
+            _LOGGER.debug("The unexpected failure", exc_info=err)
+            await self._record(ours)
+        if not self._failed(ours) or refreshing:
+            return not self.stopped_for_user  # a failed refresh: retried at _retry_at
+        # The schedule itself failed: wait out the back-off here (it may fail again at once,
+        # and must never become a busy loop), then work the schedule out afresh rather than
+        # refresh blindly (the one-day rule still holds).
+        delay = max(0.0, (self._retry_at or 0.0) - self.clock.time())
+        self._retry_at = self._failed_at = None
+        try:
+            await self.clock.sleep(delay)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - even a broken clock must not end the task
+            await asyncio.sleep(delay)
+        return True
+
+    async def _record(self, err: AlexaAuthError) -> None:
+        try:
+            await self.manager.record_failure("refresh", err)
+        except Exception:  # noqa: BLE001 - recording is best effort; the retry is what matters
+            _LOGGER.warning("Could not record the failed refresh in the history")
 
     async def _load_session(self) -> bool:
         """Read the stored session if the manager has not yet (no request to Amazon)."""
@@ -312,18 +413,25 @@ class RefreshScheduler:
         cookies = self.manager.cookies
         if self._failed_at is None or cookies is None or cookies.timestamp <= self._failed_at:
             return False
-        self._succeeded(cookies.timestamp)
+        self._succeeded(min(cookies.timestamp, self.clock.time()))
         return True
 
     async def _refresh_once(self) -> bool:
         """Refresh once; return whether the task should go on."""
+        if self.manager.registration is None:
+            msg = "Not signed in to Amazon yet: sign in from the settings."
+            return self._failed(NotSignedInError(msg))
         try:
-            if self.manager.registration is None:
-                msg = "Not signed in to Amazon yet: sign in from the settings."
-                raise NotSignedInError(msg)
             await self.manager.refresh()
         except AlexaAuthError as err:
             return self._failed(err)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise
+            return await self._crashed(RuntimeError("stray cancellation"), refreshing=True)
+        except Exception as err:  # noqa: BLE001 - the watchdog: recorded and retried
+            return await self._crashed(err, refreshing=True)
         self._succeeded(self.clock.time())
         return True
 

@@ -11,6 +11,12 @@ It also keeps the account safe from its callers: password submissions are counte
 pause further sign-ins, and credentials Amazon refused are remembered (as a salted fingerprint in
 ``state.json``) so that automatic sign-ins do not send them again; a sign-in the user asks for
 always goes out.
+
+Several processes may use one account's folder (Music Assistant and the command line): every
+sign-in, refresh, access-token renewal, reset and saved event holds the folder's lock (see
+:mod:`.store`) and first takes what another process stored meanwhile. So the attempt budget and
+back-off hold across processes, a refresh that waited for another one uses its cookies instead
+of asking Amazon again, and nobody writes back an older copy of a file.
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ from .errors import (
     AlexaAuthError,
     CaptchaRequiredError,
     ErrorCategory,
+    InternalError,
     LoginBackoffError,
     MissingCredentialsError,
+    NewerVersionError,
     NotSignedInError,
     SessionExpiredError,
     SessionRevokedError,
+    StoreError,
     error_class,
 )
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
@@ -49,7 +58,7 @@ from .registration import (
     register_device,
     session_is_valid,
 )
-from .store import SessionStore
+from .store import COOKIES_FILE, REGISTRATION_FILE, STATE_FILE, FolderState, SessionStore
 from .totp import TotpKey, parse_totp_key
 
 if TYPE_CHECKING:
@@ -65,6 +74,10 @@ _T = TypeVar("_T")
 DEFAULT_DEVICE_NAME: Final = "Music Assistant"
 #: Refresh the access token when it has less than this left (it lasts an hour).
 ACCESS_TOKEN_MARGIN: Final = 300.0
+#: Access-token lifetimes we believe, whatever Amazon states (it says 3600 s): a longer one
+#: would keep a dead token, a shorter one renew it on every call.
+MIN_TOKEN_LIFETIME: Final = ACCESS_TOKEN_MARGIN + 60.0
+MAX_TOKEN_LIFETIME: Final = 86_400.0
 #: Password submissions allowed per account in any hour.
 PASSWORD_ATTEMPTS_PER_HOUR: Final = 3
 ATTEMPT_WINDOW: Final = 3600.0
@@ -98,6 +111,13 @@ class SessionStatus:
     password_attempts_last_hour: int = 0
     clock_offset: float | None = None
     unreadable_files: tuple[str, ...] = ()
+    #: A device is registered (its refresh token stored), even if no cookies are: a refresh
+    #: recovers without the user.
+    device_registered: bool = False
+    #: Session files a newer version wrote: left untouched, and nothing is saved over them.
+    newer_version_files: tuple[str, ...] = ()
+    #: (name, owner uid) of the folder (".") and files another user owns.
+    foreign_owned_files: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -159,6 +179,10 @@ class AuthSessionManager:
         self._pending: _SignIn | None = None
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._login_lock = asyncio.Lock()
+        self._foreign_owned: tuple[tuple[str, int], ...] = ()
+        #: The last refresh() found the session renewed by another process while it waited for
+        #: the folder, and took that instead of asking Amazon again.
+        self.refreshed_elsewhere = False
 
     def __repr__(self) -> str:
         """Return a representation without secrets."""
@@ -222,6 +246,9 @@ class AuthSessionManager:
             password_attempts_last_hour=len(_recent_attempts(state, now)),
             clock_offset=self._http.clock_offset,
             unreadable_files=tuple(p.name for p in self.store.quarantined),
+            device_registered=bool(reg and reg.is_registered),
+            newer_version_files=tuple(sorted(self.store.newer_files)),
+            foreign_owned_files=self._foreign_owned,
         )
 
     # --- restore ---------------------------------------------------------------------------
@@ -238,16 +265,16 @@ class AuthSessionManager:
         :raises AlexaAuthError: Temporary trouble reaching Amazon.
         """
         await self.state()
+        self._foreign_owned = tuple(await asyncio.to_thread(self.store.owner_problems))
         registration = await self.store.read_registration()
+        # Read (and check) the cookies even without a device: an unreadable file is found and
+        # moved aside now, not hit later by something that reads it raw.
+        cookies = await self.store.read_cookies()
         if registration is None or not registration.is_registered:
             self._registration = None
             return False
         self._registration = registration
-        cookies = await self.store.read_cookies()
-        usable = cookies is not None and cookies.marketplace == self.hosts.marketplace.domain
-        self._cookies = cookies if usable else None
-        if self._cookies is not None:
-            self._http.load_cookies(self._cookies.cookies)
+        self._take_cookies(cookies)
         if not validate:
             return True
         if self._cookies is not None and await session_is_valid(self._http, self._cookies.csrf):
@@ -280,7 +307,11 @@ class AuthSessionManager:
         if not email.strip() or not password:
             msg = "Enter the e-mail address and the password of your Amazon account."
             raise MissingCredentialsError(msg)
-        async with self._login_lock:
+        async with self._login_lock, self.store.locked():
+            # One sign-in per folder at a time, across processes: the budget and the back-off
+            # are read fresh and spent under the same lock.
+            await self._sync_from_disk()
+            self._refuse_newer_files()
             state = await self.state()
             now = self.clock.time()
             not_before = self._login_not_before(state, now)
@@ -319,7 +350,8 @@ class AuthSessionManager:
         :raises CaptchaRequiredError: No captcha is waiting (or it expired), or a new one came.
         :raises AlexaAuthError: Any other obstacle, with its guide section.
         """
-        async with self._login_lock:
+        async with self._login_lock, self.store.locked():
+            await self._sync_from_disk()
             pending = self._pending
             if pending is None or pending.expires_at <= self.clock.time():
                 await self._drop_pending()
@@ -339,13 +371,7 @@ class AuthSessionManager:
     async def _finish_walk(self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn) -> None:
         walk, http = sign_in.walk, sign_in.http
         try:
-            code = await walk_step
-            registration = await self._register(code, sign_in)
-            csrf = await fetch_csrf(http)
-            if not await session_is_valid(http, csrf):
-                msg = "Amazon did not accept the new session."
-                raise SessionExpiredError(msg)
-            await self._adopt(http, registration, csrf)
+            await _as_ours(self._complete_sign_in(walk_step, sign_in), "sign_in")
         except CaptchaRequiredError as err:
             if walk.captcha_url:
                 sign_in.expires_at = self.clock.time() + CAPTCHA_TTL
@@ -370,6 +396,19 @@ class AuthSessionManager:
         detail = None if walk.mfa_seen else "Amazon did not ask for a one-time code"
         await self._record("sign_in", detail=detail)
         _LOGGER.info("Signed in to Amazon (%s)", self.hosts.marketplace.domain)
+
+    async def _complete_sign_in(
+        self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn
+    ) -> None:
+        """Walk to the code, register, fetch the csrf, check and adopt the new session."""
+        http = sign_in.http
+        code = await walk_step
+        registration = await self._register(code, sign_in)
+        csrf = await fetch_csrf(http)
+        if not await session_is_valid(http, csrf):
+            msg = "Amazon did not accept the new session."
+            raise SessionExpiredError(msg)
+        await self._adopt(http, registration, csrf)
 
     async def _register(self, code: str, sign_in: _SignIn) -> Registration:
         """Register (or re-register) our device, storing its identity first and its tokens next."""
@@ -396,6 +435,9 @@ class AuthSessionManager:
         )
         registration = registered.registration
         registration.email = sign_in.credentials.email
+        registration.access_token_expires_at = _bounded_expiry(
+            registration.access_token_expires_at, self.clock.time()
+        )
         # The device exists at Amazon now (and its old refresh token may be revoked): hold the
         # new tokens in memory first, then store them, so a failing disk cannot lose both.
         self._registration = registration
@@ -467,23 +509,38 @@ class AuthSessionManager:
         """
         Renew the access token, the marketplace cookies and the csrf cookie (three requests).
 
-        Concurrent callers share one refresh.
+        Concurrent callers share one refresh, in this process and across processes: a refresh
+        that had to wait for another process's uses the cookies that one stored (and
+        :attr:`refreshed_elsewhere` says so).
 
         :raises NotSignedInError: There is no registered device.
         :raises SessionRevokedError: Amazon revoked the device (sign in again).
         :raises AlexaAuthError: Temporary trouble reaching Amazon.
         """
-        await self._single_flight("refresh", self._refresh)
+        self.refreshed_elsewhere = await self._single_flight("refresh", self._refresh)
 
-    async def _refresh(self) -> None:
+    async def _refresh(self) -> bool:
+        """Refresh under the folder's lock; return True when another process did it meanwhile."""
+        known = self._cookies.timestamp if self._cookies is not None else None
+        waiting_since = self.clock.time()
+        async with self.store.locked(create=False):
+            await self._sync_from_disk()
+            cookies = self._cookies
+            if (
+                cookies is not None
+                and cookies.timestamp >= waiting_since
+                and (known is None or cookies.timestamp > known)
+            ):
+                _LOGGER.info("Another process renewed the Amazon session just now; using it")
+                return True
+            await self._refresh_locked()
+            return False
+
+    async def _refresh_locked(self) -> None:
         registration = self._require_registration()
         http = self._http
         try:
-            token, lifetime = await refresh_access_token(http, registration.refresh_token)
-            registration.access_token = token
-            registration.access_token_expires_at = self.clock.time() + lifetime
-            http.load_cookies(await exchange_cookies(http, registration.refresh_token))
-            csrf = await fetch_csrf(http)
+            csrf = await _as_ours(self._renew(registration, http), "refresh")
         except AlexaAuthError as err:
             state = await self.state()
             state.last_refresh_at = self.clock.time()
@@ -499,6 +556,14 @@ class AuthSessionManager:
         state.last_refresh_ok = True
         state.last_refresh_error = None
         await self._record("refresh")
+
+    async def _renew(self, registration: Registration, http: AmazonHttp) -> str:
+        """Mint an access token and the marketplace cookies into the jar; return the csrf."""
+        token, lifetime = await refresh_access_token(http, registration.refresh_token)
+        registration.access_token = token
+        registration.access_token_expires_at = self.clock.time() + _bounded_lifetime(lifetime)
+        http.load_cookies(await exchange_cookies(http, registration.refresh_token))
+        return await fetch_csrf(http)
 
     async def ensure_valid(self) -> None:
         """
@@ -531,21 +596,27 @@ class AuthSessionManager:
         await self._single_flight("verify_device", self._mint_access_token)
 
     async def _refresh_access_token(self) -> None:
-        registration = self._require_registration()
-        if registration.access_token_expires_at - self.clock.time() >= ACCESS_TOKEN_MARGIN:
-            return  # another caller refreshed it while this one waited
-        await self._mint_access_token()
+        async with self.store.locked(create=False):
+            await self._sync_from_disk()
+            registration = self._require_registration()
+            if registration.access_token_expires_at - self.clock.time() >= ACCESS_TOKEN_MARGIN:
+                return  # another caller (or process) refreshed it while this one waited
+            await self._mint_access_token()
 
     async def _mint_access_token(self) -> None:
-        registration = self._require_registration()
-        try:
-            token, lifetime = await refresh_access_token(self._http, registration.refresh_token)
-        except AlexaAuthError as err:
-            await self._fail("access_token", err)
-            raise
-        registration.access_token = token
-        registration.access_token_expires_at = self.clock.time() + lifetime
-        await self.store.write_registration(registration)
+        async with self.store.locked(create=False):
+            await self._sync_from_disk()
+            registration = self._require_registration()
+            try:
+                token, lifetime = await _as_ours(
+                    refresh_access_token(self._http, registration.refresh_token), "access_token"
+                )
+            except AlexaAuthError as err:
+                await self._fail("access_token", err)
+                raise
+            registration.access_token = token
+            registration.access_token_expires_at = self.clock.time() + _bounded_lifetime(lifetime)
+            await self.store.write_registration(registration)
 
     async def access_token(self) -> str:
         """
@@ -580,40 +651,93 @@ class AuthSessionManager:
 
     def _require_registration(self) -> Registration:
         if self._registration is None or not self._registration.is_registered:
+            if REGISTRATION_FILE in self.store.newer_files:
+                self._refuse_newer_files()
             msg = "Not signed in to Amazon yet: sign in from the settings."
             raise NotSignedInError(msg)
         return self._registration
 
     # --- reset -----------------------------------------------------------------------------
 
-    async def reset(self, *, deregister: bool = True) -> ResetResult:
+    async def reset(self, *, deregister: bool = True, keep_state: bool = False) -> ResetResult:
         """
-        Re-authenticate completely: back up the folder, deregister at Amazon, wipe.
+        Re-authenticate completely: back up the folder, deregister at Amazon, remove the session.
 
-        The password attempt record and any pause survive the wipe (in memory; the next password
-        submission stores them again): a reset must not hand out fresh attempts.
+        Exactly the session's files are removed, and the result names them. The password
+        attempt record and any pause survive: in memory always, and on disk with
+        ``keep_state`` (the folder and its ``state.json`` stay), so that no later process gets
+        fresh attempts either. Nothing is changed, at Amazon or on disk, when the folder is not
+        a session folder, was written by a newer version, or is read-only.
 
         :param deregister: Remove our device from the account at Amazon first.
-        :returns: Where the backup went and whether Amazon confirmed the deregistration.
-        :raises StoreError: The folder could not be read or backed up; nothing was changed.
+        :param keep_state: Keep the folder and the attempt record (``state.json``); without it
+            the folder is deleted when nothing else is in it.
+        :returns: Where the backup went, whether Amazon confirmed the deregistration, and which
+            files were removed and kept.
+        :raises StoreNotOursError: The folder holds other files; nothing was changed.
+        :raises NewerVersionError: A newer version wrote a session file; nothing was changed.
+        :raises StoreError: The folder could not be read, backed up or changed (the message says
+            what is left, and whether the device is still registered at Amazon).
         """
         async with self._login_lock:
-            attempts = (await self.state()).attempts
-            if self._registration is None:
-                self._registration = await self.store.read_registration()
-            backup = await asyncio.to_thread(self.store.backup, now=self.clock.time())
-            deregistered = False
-            if deregister and self._registration and self._registration.is_registered:
-                deregistered = await self._deregister(self._registration)
-            await asyncio.to_thread(self.store.wipe)
-            await self._http.close()
-            self._http = self._new_http()
-            self._registration = self._cookies = None
-            await self._drop_pending()
-            self._state = SessionState(attempts=attempts)
-            detail = "device removed at Amazon" if deregistered else "device kept at Amazon"
-            await self._record("reset", detail=detail, persist=False)
-            return ResetResult(backup, deregistered)
+            if await asyncio.to_thread(self.store.check_ours) is FolderState.MISSING:
+                # Nothing on disk (deleted by hand?): the device held in memory still goes.
+                registration, deregistered = self._registration, False
+                if deregister and registration is not None and registration.is_registered:
+                    deregistered = await self._deregister(registration)
+                await self._forget_session()
+                return ResetResult(None, deregistered=deregistered)
+            async with self.store.locked(create=False):
+                await self._sync_from_disk()
+                return await self._reset_locked(deregister=deregister, keep_state=keep_state)
+
+    async def _reset_locked(self, *, deregister: bool, keep_state: bool) -> ResetResult:
+        store = self.store
+        self._refuse_newer_files()
+        if not await asyncio.to_thread(store.can_change):
+            msg = (
+                f"The session folder {store.folder} cannot be changed (it is read-only or not "
+                "ours): nothing was removed, and the device stays registered at Amazon."
+            )
+            raise StoreError(msg)
+        attempts = (await self.state()).attempts
+        registration = self._registration
+        backup = await asyncio.to_thread(store.backup, now=self.clock.time())
+        deregistered = False
+        if deregister and registration is not None and registration.is_registered:
+            deregistered = await self._deregister(registration)
+        removal = await asyncio.to_thread(store.remove_session, keep_state=keep_state)
+        await self._forget_session()
+        self._state = SessionState(attempts=attempts)
+        detail = "device removed at Amazon" if deregistered else "device kept at Amazon"
+        await self._record("reset", detail=detail, persist=keep_state and not removal.failed)
+        if removal.failed:
+            left = ", ".join(f"{name} ({why})" for name, why in removal.failed)
+            device = (
+                "The device was removed at Amazon, so the stored session no longer works."
+                if deregistered
+                else "The device is still registered at Amazon."
+            )
+            msg = (
+                f"Could not remove everything from {store.folder}: {left}. {device} Fix the "
+                "folder's permissions (or remove the files by hand) and reset again."
+            )
+            raise StoreError(msg)
+        return ResetResult(
+            backup,
+            deregistered,
+            removed=tuple(removal.removed),
+            kept=tuple(removal.kept),
+            folder_removed=removal.folder_removed,
+            left_in_place=tuple(removal.strangers),
+        )
+
+    async def _forget_session(self) -> None:
+        """Drop the session held in memory (the attempt record stays)."""
+        await self._http.close()
+        self._http = self._new_http()
+        self._registration = self._cookies = None
+        await self._drop_pending()
 
     async def _deregister(self, registration: Registration) -> bool:
         try:
@@ -624,6 +748,66 @@ class AuthSessionManager:
         except AlexaAuthError as err:
             _LOGGER.warning("Could not remove the device at Amazon: %s", err.code)
             return False
+        except Exception as err:  # noqa: BLE001 - a reset goes on whatever Amazon answered
+            _LOGGER.warning("Could not remove the device at Amazon: %s", type(err).__name__)
+            return False
+
+    # --- issue 12: what other processes stored ------------------------------------------------
+
+    async def record_failure(self, kind: str, err: AlexaAuthError) -> None:
+        """
+        Record a failure that happened outside the manager, like those inside it.
+
+        The refresh task's watchdog calls it for an exception that escaped a refresh step, so
+        the history, the last-refresh result and the diagnostics show it.
+
+        :param kind: What failed ("refresh", ...).
+        :param err: The error (an :class:`~.errors.InternalError` for an unexpected exception).
+        """
+        async with self.store.locked():
+            await self._sync_state()
+            if kind == "refresh":
+                state = await self.state()
+                state.last_refresh_at = self.clock.time()
+                state.last_refresh_ok = False
+                state.last_refresh_error = err.code
+            await self._fail(kind, err)
+
+    async def _sync_from_disk(self) -> None:
+        """
+        Take what another process stored since this manager last read or wrote the folder.
+
+        Called with the folder's lock held, before a sign-in, refresh, token renewal or reset
+        reads the session. A file this manager wrote last (or failed to write) is not read
+        again: what is held in memory is then the newest.
+        """
+        store = self.store
+        names = (STATE_FILE, REGISTRATION_FILE, COOKIES_FILE)
+        changed = await asyncio.to_thread(lambda: {n for n in names if store.changed_on_disk(n)})
+        if STATE_FILE in changed:
+            self._state = await store.read_state()
+        if REGISTRATION_FILE in changed:
+            self._registration = await store.read_registration()
+        if COOKIES_FILE in changed:
+            self._http.clear_cookies()
+            self._take_cookies(await store.read_cookies())
+
+    def _refuse_newer_files(self) -> None:
+        """Refuse to work on a session a newer version stored (it would be signed out)."""
+        if self.store.newer_files:
+            names = ", ".join(sorted(self.store.newer_files))
+            msg = (
+                f"{names} was written by a newer version of music-assistant-alexa; this version "
+                "leaves the session untouched. Update music-assistant-alexa (nothing was changed)."
+            )
+            raise NewerVersionError(msg)
+
+    def _take_cookies(self, cookies: CookieFile | None) -> None:
+        """Hold stored cookies (if they are for this marketplace) and put them in the jar."""
+        usable = cookies is not None and cookies.marketplace == self.hosts.marketplace.domain
+        self._cookies = cookies if usable else None
+        if self._cookies is not None:
+            self._http.load_cookies(self._cookies.cookies)
 
     async def close(self) -> None:
         """Cancel in-flight work and close what this manager opened."""
@@ -661,15 +845,25 @@ class AuthSessionManager:
         persist: bool = True,
     ) -> None:
         event = AuthEvent(self.clock.time(), kind, ok, error_code, guide_slug, detail)
-        state = await self.state()
-        state.record(event)
+        recorded = False
         if persist:
             try:
-                await self.store.write_state(state)
+                async with self.store.locked():
+                    # Appended to the newest history on disk: another process's events stay.
+                    await self._sync_state()
+                    (await self.state()).record(event)
+                    recorded = True
+                    await self.store.write_state(await self.state())
             except AlexaAuthError as err:
                 _LOGGER.warning("Could not save the sign-in history: %s", err)
+        if not recorded:
+            (await self.state()).record(event)
         if self._on_event is not None:
             self._on_event(event)
+
+    async def _sync_state(self) -> None:
+        if await asyncio.to_thread(self.store.changed_on_disk, STATE_FILE):
+            self._state = await self.store.read_state()
 
 
 @dataclass(frozen=True, slots=True)
@@ -678,6 +872,13 @@ class ResetResult:
 
     backup: Path | None
     deregistered: bool
+    #: Names of the files removed, the registration and cookies first.
+    removed: tuple[str, ...] = ()
+    #: Names of session files kept on purpose (the attempt record).
+    kept: tuple[str, ...] = ()
+    folder_removed: bool = False
+    #: Files in the folder that are not the session's, left untouched.
+    left_in_place: tuple[str, ...] = ()
 
 
 def _backoff_error(not_before: float, reason: str | None) -> LoginBackoffError:
@@ -707,6 +908,32 @@ def _raise_if_refused(state: SessionState, fingerprint: str, now: float) -> None
         "settings."
     )
     raise cls(msg)
+
+
+async def _as_ours(step: Awaitable[_T], what: str) -> _T:
+    """
+    Await a step that talks to Amazon, turning any exception that is not ours into ours.
+
+    Issue 12: an answer nothing anticipated (nested too deeply, a year 99999) must end as a
+    failure like the others (recorded, reported, retried), never as a crash of the caller.
+    """
+    try:
+        return await step
+    except AlexaAuthError:
+        raise
+    except Exception as err:
+        _LOGGER.debug("Amazon %s failed unexpectedly", what.replace("_", "-"), exc_info=True)
+        raise InternalError.wrapping(err) from err
+
+
+def _bounded_lifetime(lifetime: float) -> float:
+    """Return an access token's stated lifetime, within what we believe."""
+    return min(max(float(lifetime), MIN_TOKEN_LIFETIME), MAX_TOKEN_LIFETIME)
+
+
+def _bounded_expiry(expires_at: float, now: float) -> float:
+    """Return an access token's expiry, within the lifetimes we believe."""
+    return now + _bounded_lifetime(expires_at - now)
 
 
 def _recent_attempts(state: SessionState, now: float) -> list[float]:

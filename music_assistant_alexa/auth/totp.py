@@ -83,11 +83,14 @@ class TotpKey:
 
 def normalise_key(raw: str) -> str:
     """
-    Return the key without spaces, dashes and the like, in upper case.
+    Return the key without spaces, dashes and the like, in upper case, without base32 padding.
+
+    Some apps and password managers show the key with the ``=`` padding of base32 (four of them
+    after Amazon's 52 characters); it carries no data.
 
     :param raw: The key as typed or pasted.
     """
-    return _SEPARATORS.sub("", raw).upper()
+    return _SEPARATORS.sub("", raw).upper().rstrip("=")
 
 
 def parse_totp_key(raw: str | None) -> TotpKey:

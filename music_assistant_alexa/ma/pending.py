@@ -223,7 +223,7 @@ class PendingSessions:
         removed = "yes" if result.deregistered else "no"
         _LOGGER.info("Signed out the Amazon session %s (device removed: %s)", folder.name, removed)
         if result.backup is not None and not keep_backup:
-            await asyncio.to_thread(SessionStore(result.backup).wipe)
+            await asyncio.to_thread(SessionStore(result.backup).remove_session, keep_state=False)
 
     async def sweep(self, configured: set[str]) -> None:
         """
@@ -288,7 +288,7 @@ def _needs_sign_out(folder: Path) -> bool:
 
 
 def _delete(folder: Path) -> None:
-    SessionStore(folder).wipe()
+    SessionStore(folder).remove_session(keep_state=False)
     with contextlib.suppress(FileNotFoundError):
         _meta_path(folder).unlink()
 
@@ -299,7 +299,7 @@ def _adopt(pending: Path, target: Path, now: float) -> bool:
     store = SessionStore(target)
     if target.exists():
         store.backup(now=now)
-        store.wipe()
+        store.remove_session(keep_state=False)
     target.parent.mkdir(parents=True, exist_ok=True)
     pending.rename(target)
     with contextlib.suppress(FileNotFoundError):

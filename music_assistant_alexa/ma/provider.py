@@ -150,7 +150,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             if not existed and not (store_dir / REGISTRATION_FILE).exists():
                 # A first load that signed nothing in leaves no folder behind (it would only
                 # hold the failed attempt's record, for an instance MA is about to drop).
-                await asyncio.to_thread(SessionStore(store_dir).wipe)
+                await asyncio.to_thread(SessionStore(store_dir).remove_session, keep_state=False)
             raise ma_error(err) from err
         except BaseException:
             await self._close_manager()
@@ -420,7 +420,9 @@ async def session_action(manager: AuthSessionManager, action: str) -> Notice:
     """
     try:
         if action == ACTION_RESET:
-            result = await manager.reset(deregister=True)
+            # The attempt record stays on disk: a reset must not hand out fresh password
+            # attempts, nor forget credentials Amazon refused, after MA's next restart.
+            result = await manager.reset(deregister=True, keep_state=True)
             where = f" A backup is in {result.backup.name}." if result.backup else ""
             device = (
                 "The device was removed from your Amazon account."

@@ -178,5 +178,9 @@ async def test_buttons_on_an_existing_instance(
     assert "Signed out" in text
     assert "removed from your Amazon account" in text
     assert simulator.device_count(TEST_EMAIL) == 0
-    assert not (AdapterContext.of(mass).instance_folder(instance_id) / "registration.json").exists()
+    folder = AdapterContext.of(mass).instance_folder(instance_id)
+    assert not (folder / "registration.json").exists()
+    assert not (folder / "cookies.json").exists()
+    # The attempt record stays: a reset hands out no fresh password attempts after a restart.
+    assert (folder / "state.json").exists()
     assert "Not signed in" in texts(await provider.health_entries())
