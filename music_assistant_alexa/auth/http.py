@@ -215,6 +215,53 @@ class AmazonHttp:
         """Forget every cookie (a probe of someone else's cookie file must leave none behind)."""
         self.jar.clear()
 
+    async def get_bytes(self, url: URL | str, *, max_bytes: int) -> tuple[str, bytes]:
+        """
+        Fetch a small binary answer (a captcha picture) with this account's cookies.
+
+        The jar sends only the cookies that belong to the URL's host, as a browser would. No
+        redirect is followed; the caller has checked where the URL points.
+
+        :param url: The URL as Amazon wrote it.
+        :param max_bytes: A larger answer is refused without being read.
+        :returns: The answer's content type and its body.
+        :raises AmazonConnectionError: The host could not be reached.
+        :raises AmazonTimeoutError: No full answer in time.
+        :raises UnexpectedResponseError: Not a 200 answer, or larger than ``max_bytes``.
+        """
+        target = URL(url)
+        await self._wait_for_pace()
+        headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
+        cookie_header = "; ".join(
+            f"{m.key}={m.coded_value}" for m in self.jar.filter_cookies(target).values()
+        )
+        if cookie_header:
+            headers["Cookie"] = cookie_header
+        self.request_count += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._transport().get(
+                    self.hosts.route(target), headers=headers, allow_redirects=False
+                ) as resp:
+                    if resp.status != 200:
+                        msg = f"Amazon answered {resp.status} for {target.host}{target.path}."
+                        raise UnexpectedResponseError(msg)
+                    too_large = f"The answer from {target.host} is larger than {max_bytes} bytes."
+                    if (resp.content_length or 0) > max_bytes:
+                        raise UnexpectedResponseError(too_large)
+                    body = bytearray()
+                    async for chunk in resp.content.iter_chunked(64 * 1024):
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise UnexpectedResponseError(too_large)
+                    return resp.content_type, bytes(body)
+        except TimeoutError as err:
+            msg = f"Amazon did not answer within {self._timeout:g} seconds."
+            raise AmazonTimeoutError(msg) from err
+        except (ClientError, OSError) as err:
+            msg = f"Could not reach Amazon ({type(err).__name__})."
+            raise AmazonConnectionError(msg) from err
+
     # --- requests ------------------------------------------------------------------------------
 
     async def request(

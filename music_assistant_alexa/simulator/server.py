@@ -22,6 +22,7 @@ from aiohttp import web
 
 from .accounts import COOKIE_EXPIRES_AHEAD, Ledger, SimAccount, http_date, make_echo_devices
 from .alexa import AlexaWeb
+from .captcha import captcha_picture
 from .context import RequestContext, parse_cookie_header
 from .marketplaces import MARKETPLACES, HostInfo, HostKind, classify_host
 from .pages import not_found_page
@@ -499,6 +500,8 @@ class AmazonSimulator:
             return web.Response(status=500, text="simulator error")
 
     def _find_handler(self, request: web.Request, info: HostInfo) -> Handler | web.Response:
+        if info.kind is HostKind.CAPTCHA:
+            return captcha_picture(request)
         site = info.marketplace.www_url if info.marketplace else "https://www.amazon.com"
         if info.kind is None:
             if request.path == "/" and info.marketplace is None:
