@@ -157,7 +157,9 @@ async def test_a_generic_error_keeps_our_words(
     account = simulator.find_account(TEST_EMAIL)
     assert account is not None
     account.password = "changed at amazon"
-    from music_assistant_models.config_entries import ProviderError  # noqa: PLC0415
+    from music_assistant_models.config_entries import (  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+        ProviderError,
+    )
 
     from .support import restart  # noqa: PLC0415
 
@@ -298,7 +300,9 @@ async def test_options_page_shows_the_code_only_when_asked(
     new_mass: MusicAssistant, clock: FakeClock
 ) -> None:
     """The options page holds no code; its button answers with the code as a message."""
-    from music_assistant_models.config_entries import ConfigActionResult  # noqa: PLC0415
+    from music_assistant_models.config_entries import (  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+        ConfigActionResult,
+    )
 
     instance_id = await add(new_mass)
     provider = new_mass.get_provider(instance_id)
