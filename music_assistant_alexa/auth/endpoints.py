@@ -5,7 +5,8 @@ Every URL the auth core builds or receives (form actions, redirects) passes thro
 :meth:`AmazonHosts.route`. Normally that is the identity. With an endpoint override (the demo, the
 tests, ``--endpoint``) it keeps the Amazon host name and only swaps scheme and port, and
 :class:`LoopbackResolver` resolves Amazon's names to the override's address: cookies stay keyed by
-the real host names, and the simulator still sees which host it was asked.
+the real host names, and the simulator still sees which host it was asked. Amazon's captcha
+pictures live on hosts of their own (:data:`CAPTCHA_PICTURE_HOSTS`), routed the same way.
 """
 
 from __future__ import annotations
@@ -97,6 +98,27 @@ def is_amazon_host(host: str) -> bool:
     )
 
 
+#: Hosts Amazon's captcha pictures come from (the sign-in and CVF captchas' bucket, the robot
+#: check's image host). Pictures only: no credentials are ever sent there.
+CAPTCHA_PICTURE_HOSTS: Final = frozenset(
+    {"opfcaptcha-prod.s3.amazonaws.com", "images-na.ssl-images-amazon.com"}
+)
+
+
+def is_captcha_picture_host(host: str) -> bool:
+    """
+    Return whether a host name serves Amazon's captcha pictures.
+
+    :param host: A host name.
+    """
+    return host.lower().rstrip(".") in CAPTCHA_PICTURE_HOSTS
+
+
+def _routed(host: str) -> bool:
+    """Return whether an endpoint override receives the requests for a host name."""
+    return is_amazon_host(host) or is_captcha_picture_host(host)
+
+
 @dataclass(frozen=True, slots=True)
 class AmazonHosts:
     """The Amazon hosts of one marketplace, and how to reach them."""
@@ -135,7 +157,7 @@ class AmazonHosts:
         :param url: An absolute URL as Amazon wrote it (form action, redirect).
         """
         url = URL(url)
-        if self.override is None or not url.host or not is_amazon_host(url.host):
+        if self.override is None or not url.host or not _routed(url.host):
             return url
         return url.with_scheme(self.override.scheme).with_port(self.override.port)
 
@@ -205,7 +227,7 @@ class LoopbackResolver(AbstractResolver):
         :param port: Port.
         :param family: Address family asked for.
         """
-        if is_amazon_host(host) or host in ("localhost", self._address):
+        if _routed(host) or host in ("localhost", self._address):
             return [
                 {
                     "hostname": host,

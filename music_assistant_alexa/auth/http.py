@@ -247,6 +247,46 @@ class AmazonHttp:
         """Forget every cookie (a probe of someone else's cookie file must leave none behind)."""
         self.jar.clear()
 
+    async def get_bytes(self, url: URL | str, *, max_bytes: int) -> tuple[str, bytes]:
+        """
+        Fetch a small binary answer (a captcha picture) with this account's cookies.
+
+        The jar sends only the cookies that belong to the URL's host, as a browser would. No
+        redirect is followed; the caller has checked where the URL points.
+
+        :param url: The URL as Amazon wrote it.
+        :param max_bytes: A larger answer is refused without being read.
+        :returns: The answer's content type and its body.
+        :raises AmazonConnectionError: The host could not be reached.
+        :raises AmazonTimeoutError: No full answer in time.
+        :raises UnexpectedResponseError: Not a 200 answer, or larger than ``max_bytes``.
+        """
+        target = URL(url)
+        await self._wait_for_pace()
+        headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
+        cookie_header = "; ".join(
+            f"{m.key}={m.coded_value}" for m in self.jar.filter_cookies(target).values()
+        )
+        if cookie_header:
+            headers["Cookie"] = cookie_header
+        self.request_count += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._transport().get(
+                    self.hosts.route(target), headers=headers, allow_redirects=False
+                ) as resp:
+                    if resp.status != 200:
+                        msg = f"Amazon answered {resp.status} for {target.host}{target.path}."
+                        raise UnexpectedResponseError(msg)
+                    body = await _read_capped(resp, target, max_bytes=max_bytes)
+                    return resp.content_type, body
+        except TimeoutError as err:
+            msg = f"Amazon did not answer within {self._timeout:g} seconds."
+            raise AmazonTimeoutError(msg) from err
+        except (ClientError, OSError) as err:
+            msg = f"Could not reach Amazon ({type(err).__name__})."
+            raise AmazonConnectionError(msg) from err
+
     # --- requests ------------------------------------------------------------------------------
 
     async def request(
@@ -381,21 +421,21 @@ class AmazonHttp:
         self.clock_offset = amazon_now - self._clock.time()
 
 
-async def _read_capped(resp: ClientResponse, url: URL) -> bytes:
-    """Read an answer up to :data:`MAX_BODY_BYTES`; a larger one is refused unread."""
+async def _read_capped(resp: ClientResponse, url: URL, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """Read an answer up to ``max_bytes``; a larger one is refused unread."""
     declared = resp.content_length
     body = bytearray()
-    if declared is None or declared <= MAX_BODY_BYTES:
+    if declared is None or declared <= max_bytes:
         async for chunk in resp.content.iter_chunked(_READ_CHUNK):
             body += chunk
-            if len(body) > MAX_BODY_BYTES:
+            if len(body) > max_bytes:
                 break
         else:
             return bytes(body)
     resp.close()  # drop the connection: the rest of the answer is never read
-    limit = MAX_BODY_BYTES // (1024 * 1024)
+    size = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
     msg = (
-        f"Amazon sent an answer larger than {limit} MB to {url.path}; it was not read. "
+        f"Amazon sent an answer larger than {size} to {url.path}; it was not read. "
         "We will try again later."
     )
     raise UnexpectedResponseError(msg)

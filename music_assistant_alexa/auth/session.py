@@ -29,6 +29,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from .captcha_picture import MAX_PICTURE_BYTES, fetch_captcha_picture
 from .clock import SYSTEM_CLOCK, Clock, format_utc
 from .endpoints import DEFAULT_MARKETPLACE, AmazonHosts
 from .errors import (
@@ -367,6 +368,23 @@ class AuthSessionManager:
         if pending is None or pending.expires_at <= self.clock.time():
             return None
         return pending.walk.captcha_url
+
+    async def captcha_picture(self, *, max_bytes: int = MAX_PICTURE_BYTES) -> str | None:
+        """
+        Return the waiting captcha's picture as a ``data:`` URI, fetched with the sign-in's client.
+
+        :param max_bytes: Refuse a larger picture.
+        :returns: None when no captcha waits, or the picture could not be fetched (the caller
+            then shows :attr:`captcha_url` instead).
+        """
+        pending, url = self._pending, self.captcha_url
+        if pending is None or url is None:
+            return None
+        try:
+            return await fetch_captcha_picture(pending.http, url, max_bytes=max_bytes)
+        except AlexaAuthError as err:
+            _LOGGER.info("Could not fetch the captcha picture (%s): %s", err.code, err.message)
+            return None
 
     async def _finish_walk(self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn) -> None:
         walk, http = sign_in.walk, sign_in.http

@@ -50,6 +50,7 @@ ACTION_CHECK_KEY: Final = "alexa_check_2fa_key"
 ACTION_TEST: Final = "alexa_test_auth"
 ACTION_REFRESH: Final = "alexa_refresh_now"
 ACTION_RESET: Final = "alexa_reset_auth"
+ACTION_SHOW_CODE: Final = "alexa_show_2fa_code"
 
 # --- keys of the entries that show text --------------------------------------------------------
 ENTRY_STATUS: Final = "alexa_status"
@@ -60,6 +61,14 @@ ENTRY_KEY_CODE: Final = "alexa_2fa_key_code"
 ENTRY_KEY_PROBLEM: Final = "alexa_2fa_key_problem"
 ENTRY_CAPTCHA: Final = "alexa_captcha"
 ENTRY_CAPTCHA_IMAGE: Final = "alexa_captcha_image"
+ENTRY_HEADING: Final = "alexa_heading"
+ENTRY_INTRO: Final = "alexa_intro"
+ENTRY_NOT_RUNNING: Final = "alexa_not_running"
+
+# --- setup-flow steps (also the keys of their strings in strings.json) ---------------------------
+STEP_USER: Final = "user"
+STEP_SIGN_IN: Final = "sign_in"
+STEP_CAPTCHA: Final = "captcha"
 
 # --- labels the texts refer to -------------------------------------------------------------------
 SIGN_IN_LABEL: Final = "Sign in now"

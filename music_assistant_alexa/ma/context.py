@@ -26,8 +26,10 @@ from music_assistant_alexa.auth.endpoints import resolver_kwargs
 from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
 from music_assistant_alexa.auth.refresh import DEFAULT_JITTER
 from music_assistant_alexa.auth.session import AuthSessionManager
+from music_assistant_alexa.guide import guide_link, web_linker
 
 from .constants import STORAGE_FOLDER
+from .guide_route import GuideRoute
 from .pending import PendingSessions, safe_id
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
 
     from music_assistant_alexa.auth.models import AuthEvent
+    from music_assistant_alexa.guide import GuideLinker
 
 #: The attribute of MA's server object that holds the context.
 CONTEXT_ATTRIBUTE: Final = "alexa_auth_context"
@@ -65,16 +68,20 @@ class AdapterContext:
     endpoint: str | None = None
     #: Jitter of the refresh schedule (fraction of the interval).
     refresh_jitter: float = DEFAULT_JITTER
+    #: MA's web server (``mass.webserver``): its base URL and dynamic routes; None outside MA.
+    webserver: Any = field(default=None, repr=False)
     pending: PendingSessions = field(init=False, repr=False)
+    guide_route: GuideRoute = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        """Create the registry of pending sessions."""
+        """Create the registry of pending sessions and the guide's route."""
         self.pending = PendingSessions(
             self.storage_root,
             clock=self.clock,
             open_manager=self.open_manager,
             spawn=self.create_task,
         )
+        self.guide_route = GuideRoute(self.webserver)
 
     @classmethod
     def for_mass(cls, mass: MusicAssistant, **settings: Any) -> Self:
@@ -88,6 +95,7 @@ class AdapterContext:
         return cls(
             storage_root=Path(str(mass.storage_path)) / STORAGE_FOLDER,
             create_task=mass.create_task,
+            webserver=getattr(mass, "webserver", None),
             **settings,
         )
 
@@ -120,6 +128,20 @@ class AdapterContext:
         """
         setattr(mass, CONTEXT_ATTRIBUTE, self)
         return self
+
+    @property
+    def link(self) -> GuideLinker:
+        """
+        Return how the adapter links to a guide section: the guide MA's web server serves.
+
+        MA's frontend opens only absolute http(s) links, so the link carries MA's base URL
+        (read on every use: the user may change it in MA's settings). Outside MA (no web
+        server) the default link is used.
+        """
+        base_url = getattr(self.webserver, "base_url", None)
+        if isinstance(base_url, str) and base_url.startswith(("http://", "https://")):
+            return web_linker(base_url)
+        return guide_link
 
     @property
     def sleep_clock(self) -> Clock:

@@ -4,11 +4,19 @@ The config entries the adapter shows: fields, buttons, notices, the live 2FA cod
 Both MA generations use these builders: 2.9's settings form (``legacy/``), 2.10's setup flow
 and the options page of a running instance. Secret fields are never given a value here: MA
 fills a returned entry's empty value with what the frontend itself sent, so a secret is neither
-echoed back nor lost from the form.
+echoed back nor lost from the form. Every guide link is rendered by the caller's linker (MA's
+web server's guide, see :attr:`~.context.AdapterContext.link`).
+
+The current one-time code of a 2FA key is never put where it could sit on screen after its
+30-second window: a page shows whether the key is valid; the code itself goes into a button's
+outcome (with the clock time it belongs to) or the sign-in's progress step (renewed with each
+window).
 """
 
 from __future__ import annotations
 
+import re
+import time
 from typing import TYPE_CHECKING, Final
 
 from music_assistant_models.config_entries import ConfigEntry, ConfigValueOption
@@ -18,12 +26,13 @@ from music_assistant_alexa.auth.endpoints import DEFAULT_MARKETPLACE, MARKETPLAC
 from music_assistant_alexa.auth.errors import AlexaAuthError
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
 from music_assistant_alexa.diagnostics import CheckKey, CheckStatus
-from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.guide import GuideSlug
 
 from .constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
     ACTION_RESET,
+    ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
     CONF_CAPTCHA_ANSWER,
@@ -40,8 +49,11 @@ from .constants import (
     ENTRY_CAPTCHA,
     ENTRY_CAPTCHA_IMAGE,
     ENTRY_CHECK,
+    ENTRY_HEADING,
+    ENTRY_INTRO,
     ENTRY_KEY_CODE,
     ENTRY_KEY_PROBLEM,
+    ENTRY_NOT_RUNNING,
     ENTRY_NOTICE,
     ENTRY_PROBLEM,
     ENTRY_STATUS,
@@ -56,11 +68,14 @@ if TYPE_CHECKING:
 
     from music_assistant_alexa.auth.session import SessionStatus
     from music_assistant_alexa.diagnostics import HealthCheck
+    from music_assistant_alexa.guide import GuideLinker
 
 #: ``ConfigEntryType.IMAGE`` exists from models 1.1.1xx on; older frontends get a link instead.
 IMAGE_TYPE: Final = getattr(ConfigEntryType, "IMAGE", None)
 #: Checks whose good news goes into the status line instead of an entry of their own.
 _SUMMARY_CHECKS: Final = (CheckKey.COOKIE_AGE, CheckKey.LAST_REFRESH)
+#: A guide link in a text: the web route's anchor, or the terminal command's slug.
+_LINKED_SLUG: Final = re.compile(r"(?:#|guide )([a-z0-9][a-z0-9-]*)")
 
 
 def text_entry(
@@ -77,6 +92,25 @@ def text_entry(
     """
     kind = ConfigEntryType.ALERT if warning else ConfigEntryType.LABEL
     return ConfigEntry(key=key, type=kind, label=text, required=False, help_link=help_link)
+
+
+def heading_entries(title: str, intro: str | None = None) -> list[ConfigEntry]:
+    """
+    Return a step's heading: its title as a labelled divider, and an introduction below it.
+
+    MA shows a setup-flow step's title only from its compiled catalog, which a provider
+    installed after MA was built cannot add to; a labelled divider is the heading every
+    frontend draws (a line and the label in bold), and the introduction is an information box.
+
+    :param title: What the step is, in a few words.
+    :param intro: What the user does here, if it needs saying.
+    """
+    entries = [
+        ConfigEntry(key=ENTRY_HEADING, type=ConfigEntryType.DIVIDER, label=title, required=False)
+    ]
+    if intro:
+        entries.append(text_entry(ENTRY_INTRO, intro))
+    return entries
 
 
 def notice_entry(notice: Notice, key: str) -> ConfigEntry:
@@ -122,11 +156,12 @@ def button_entry(
 
 
 def credential_entries(
-    *, flow: bool = False, keep: frozenset[str] = frozenset()
+    link: GuideLinker, *, flow: bool = False, keep: frozenset[str] = frozenset()
 ) -> list[ConfigEntry]:
     """
     Return the e-mail, password, 2FA key and marketplace fields.
 
+    :param link: Renders guide links.
     :param flow: For a setup-flow form (no buttons are allowed there).
     :param keep: Secret fields that may stay empty because the value entered before (or the
         stored one, in a reconfigure flow) is kept.
@@ -150,7 +185,7 @@ def credential_entries(
             description="Used only to sign in; the session is kept without it."
             + keep_note(CONF_PASSWORD),
             required=CONF_PASSWORD not in keep,
-            help_link=guide_link(GuideSlug.CREDENTIALS),
+            help_link=link(GuideSlug.CREDENTIALS),
         ),
         ConfigEntry(
             key=CONF_TOTP_KEY,
@@ -162,7 +197,7 @@ def credential_entries(
                 'barcode?"). Not the 6-digit code.' + keep_note(CONF_TOTP_KEY)
             ),
             required=CONF_TOTP_KEY not in keep,
-            help_link=guide_link(GuideSlug.TWO_FACTOR_KEY),
+            help_link=link(GuideSlug.TWO_FACTOR_KEY),
         ),
         ConfigEntry(
             key=CONF_MARKETPLACE,
@@ -175,14 +210,14 @@ def credential_entries(
             ],
             default_value=DEFAULT_MARKETPLACE,
             required=True,
-            help_link=guide_link(GuideSlug.CREDENTIALS),
+            help_link=link(GuideSlug.CREDENTIALS),
         ),
     ]
     if not flow:
         check = button_entry(
             ACTION_CHECK_KEY,
             "Check the 2FA key",
-            description="Shows whether the key is valid and the code it makes right now.",
+            description="Shows whether the key is valid and the code it makes at this moment.",
         )
         entries.insert(3, check)
     return entries
@@ -192,72 +227,154 @@ def code_hint(key: TotpKey, now: float) -> str:
     """
     Return the sentences showing the current one-time code, to compare with the app.
 
+    For a place that shows it once and renews it with its window (a progress step).
+
+    :param key: The validated 2FA key.
+    :param now: Epoch seconds.
+    """
+    code = key.code_at(now)
+    return (
+        f"Your authenticator app shows {code[:3]} {code[3:]} now (a new code every 30 seconds). "
+        "A different code means the key is not the one in your app."
+    )
+
+
+def timed_code_hint(key: TotpKey, now: float) -> str:
+    """
+    Return the current one-time code with the clock time it is valid until, to compare with the app.
+
+    For a place that may stay on screen after the window (a button's outcome): the time tells a
+    later reader that the code has changed since.
+
     :param key: The validated 2FA key.
     :param now: Epoch seconds.
     """
     code = key.code_at(now)
     left = int(key.seconds_left(now))
+    until = time.strftime("%H:%M:%S", time.localtime(now + key.seconds_left(now)))
     return (
-        f"Your authenticator app should show {code[:3]} {code[3:]} right now ({left} s left). "
-        "A different code means the key is not the one in your app."
+        f"Your authenticator app should show {code[:3]} {code[3:]} until {until} ({left} s left "
+        "when this was shown). A different code means the key is not the one in your app."
     )
 
 
-def key_entries(raw_key: str | None, now: float) -> list[ConfigEntry]:
+def key_entries(raw_key: str | None, link: GuideLinker) -> list[ConfigEntry]:
     """
-    Return the verdict on a 2FA key: the live code, or exactly what is wrong.
+    Return the verdict on a 2FA key: valid, or exactly what is wrong (never the code).
 
     :param raw_key: The key as typed (None: nothing typed yet, nothing shown).
-    :param now: Epoch seconds.
+    :param link: Renders guide links.
     """
     if not raw_key:
         return []
     try:
+        parse_totp_key(raw_key)
+    except AlexaAuthError as err:
+        return [notice_entry(Notice.from_error(err, link, field=CONF_TOTP_KEY), ENTRY_KEY_PROBLEM)]
+    return [
+        text_entry(
+            ENTRY_KEY_CODE,
+            'The 2FA key is valid. "Check the 2FA key" shows the code it makes at that moment, '
+            "to compare with your authenticator app.",
+        )
+    ]
+
+
+def key_check_notice(raw_key: str | None, now: float, link: GuideLinker) -> Notice:
+    """
+    Return the outcome of checking a 2FA key: the code it makes now, or what is wrong.
+
+    :param raw_key: The key as typed or stored (None or empty: there is none).
+    :param now: Epoch seconds.
+    :param link: Renders guide links.
+    """
+    if not raw_key:
+        guide = link(GuideSlug.TWO_FACTOR_KEY)
+        return Notice("There is no 2FA key to check yet.", ok=False, guide_url=guide)
+    try:
         key = parse_totp_key(raw_key)
     except AlexaAuthError as err:
-        return [notice_entry(Notice.from_error(err, field=CONF_TOTP_KEY), ENTRY_KEY_PROBLEM)]
-    return [text_entry(ENTRY_KEY_CODE, f"The 2FA key is valid. {code_hint(key, now)}")]
+        return Notice.from_error(err, link, field=CONF_TOTP_KEY)
+    return Notice(f"The 2FA key is valid. {timed_code_hint(key, now)}")
 
 
-def captcha_entries(captcha_url: str, *, flow: bool = False) -> list[ConfigEntry]:
+def captcha_answer_key(round_number: int | None) -> str:
     """
-    Return the captcha picture (or its link on older MA) and the answer field.
+    Return the key of the captcha's answer field.
 
-    :param captcha_url: The picture Amazon wants solved.
-    :param flow: For a setup-flow form (the answer is required there).
+    In a setup flow every new picture gets new keys: MA's dialog keeps the typed value (and
+    the picture) of an entry whose key did not change when the same step is shown again.
+
+    :param round_number: The picture's number in a setup flow; None in 2.9's form.
     """
+    return CONF_CAPTCHA_ANSWER if round_number is None else f"{CONF_CAPTCHA_ANSWER}_{round_number}"
+
+
+def captcha_entries(
+    link: GuideLinker,
+    *,
+    captcha_url: str,
+    picture: str | None,
+    round_number: int | None = None,
+) -> list[ConfigEntry]:
+    """
+    Return the captcha: what to do, the picture (or its address), and the answer field.
+
+    :param link: Renders guide links.
+    :param captcha_url: Amazon's address of the picture.
+    :param picture: The picture as a ``data:`` URI (fetched by us), or None when it could not
+        be fetched or MA has no picture entries: the text then gives the address instead.
+    :param round_number: The picture's number in a setup flow (a new key for each); None for
+        2.9's form.
+    """
+    flow = round_number is not None
     how = "continue." if flow else f'press "{CONTINUE_LABEL}".'
-    guide = guide_link(GuideSlug.CAPTCHA)
+    guide = link(GuideSlug.CAPTCHA)
+    shown = picture is not None and IMAGE_TYPE is not None
+    where = "in the picture below" if shown else f"in the picture at {captcha_url}"
     entries = [
         text_entry(
             ENTRY_CAPTCHA,
-            "Amazon wants a picture puzzle solved before it goes on. Open the picture "
-            f"({captcha_url}), type its characters below and {how} How to fix it: {guide}",
-            warning=True,
+            "Amazon wants a picture puzzle solved before it goes on. Type the characters "
+            f"{where} and {how} How to fix it: {guide}",
+            warning=not flow,
             help_link=guide,
         )
     ]
-    if IMAGE_TYPE is not None:
+    if picture is not None and IMAGE_TYPE is not None:
+        image_key = ENTRY_CAPTCHA_IMAGE if not flow else f"{ENTRY_CAPTCHA_IMAGE}_{round_number}"
         entries.append(
             ConfigEntry(
-                key=ENTRY_CAPTCHA_IMAGE,
+                key=image_key,
                 type=IMAGE_TYPE,
                 label="The captcha picture",
-                value=captcha_url,
+                value=picture,
                 required=False,
             )
         )
     entries.append(
         ConfigEntry(
-            key=CONF_CAPTCHA_ANSWER,
+            key=captcha_answer_key(round_number),
             type=ConfigEntryType.STRING,
             label="Characters in the picture",
             required=flow,
-            # A used answer is never right for the next picture.
-            value="",
+            # A flow's field starts without a value, so MA's dialog keeps "Finish" disabled until
+            # something is typed ("" would count as filled in). 2.9 fills an entry without a
+            # value from the form it got, so there "" clears the answer to the last picture.
+            value=None if flow else "",
+            default_value=None,
         )
     )
     return entries
+
+
+def show_code_entry() -> ConfigEntry:
+    """Return the options page's button that shows the stored 2FA key's code of the moment."""
+    return button_entry(
+        ACTION_SHOW_CODE,
+        "Show the current 2FA code",
+        description="Shows the code the stored 2FA key makes now, to compare with your app.",
+    )
 
 
 def action_entries(*, existing: bool, captcha: bool, from_form: bool) -> list[ConfigEntry]:
@@ -300,8 +417,12 @@ def action_entries(*, existing: bool, captcha: bool, from_form: bool) -> list[Co
     ]
 
 
-def option_entries() -> list[ConfigEntry]:
-    """Return the options: automatic refresh, its interval, and notices."""
+def option_entries(link: GuideLinker) -> list[ConfigEntry]:
+    """
+    Return the options: automatic refresh, its interval, and notices.
+
+    :param link: Renders guide links.
+    """
     return [
         ConfigEntry(
             key=CONF_REFRESH_ENABLED,
@@ -310,7 +431,7 @@ def option_entries() -> list[ConfigEntry]:
             description="Renews Amazon's cookies in the background; they stop working at 14 days.",
             default_value=True,
             required=False,
-            help_link=guide_link(GuideSlug.COOKIE_REFRESH),
+            help_link=link(GuideSlug.COOKIE_REFRESH),
         ),
         ConfigEntry(
             key=CONF_REFRESH_INTERVAL,
@@ -361,7 +482,10 @@ def signed_in_as(status: SessionStatus) -> str:
 
 
 def health_section(
-    status: SessionStatus, checks: list[HealthCheck], problem: Notice | None
+    status: SessionStatus,
+    checks: list[HealthCheck],
+    problem: Notice | None,
+    link: GuideLinker,
 ) -> list[ConfigEntry]:
     """
     Return the health section: who is signed in where, cookie age, refreshes, and warnings.
@@ -369,6 +493,7 @@ def health_section(
     :param status: The manager's snapshot.
     :param checks: The health checks (no request to Amazon).
     :param problem: The error that needs the user, or the outage, if any.
+    :param link: Renders guide links.
     """
     entries = [notice_entry(problem, ENTRY_PROBLEM)] if problem is not None else []
     if status.signed_in:
@@ -387,8 +512,33 @@ def health_section(
             check.key == CheckKey.SIGNED_IN and not status.signed_in
         ):
             continue
-        link = f" How to fix it: {check.guide_url}" if check.guide_url else ""
-        text = check.message + link
+        guide = link(check.guide_slug) if check.guide_slug is not None else None
+        text = check.message + (f" How to fix it: {guide}" if guide else "")
         key = f"{ENTRY_CHECK}_{index}"
-        entries.append(text_entry(key, text, warning=True, help_link=check.guide_url))
+        entries.append(text_entry(key, text, warning=True, help_link=guide))
     return entries
+
+
+def not_running_entry(last_error: str | None, link: GuideLinker, action: str) -> ConfigEntry:
+    """
+    Return the warning at the top of 2.9's edit page of an instance that is not running.
+
+    2.9's edit page shows neither ``last_error`` nor a link; this entry says why the instance
+    stopped (its ``last_error``, whose guide link becomes the entry's help link, the one 2.9
+    can open) and the one action that fixes it.
+
+    :param last_error: The instance's ``last_error`` (2.9: a string), if MA recorded one.
+    :param link: Renders guide links.
+    :param action: What to do about it, as a sentence.
+    """
+    slug = GuideSlug.COMPLETE_REAUTH
+    if last_error:
+        named = (match.group(1) for match in _LINKED_SLUG.finditer(last_error))
+        slug = next((GuideSlug(s) for s in named if s in set(GuideSlug)), slug)
+        reason = last_error.strip()
+        text = f"This Amazon account is not running in Music Assistant: {reason} {action}"
+    else:
+        text = f"This Amazon account is not running in Music Assistant. {action}"
+    if f"How to fix it: {link(slug)}" not in text:
+        text += f" How to fix it: {link(slug)}"
+    return text_entry(ENTRY_NOT_RUNNING, text, warning=True, help_link=link(slug))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
 
     from music_assistant_alexa.auth.errors import AlexaAuthError
+    from music_assistant_alexa.guide import GuideLinker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class ProviderHealth:
         *,
         is_current: Callable[[], bool],
         notify: Callable[[], bool],
+        link: GuideLinker,
     ) -> None:
         """
         Start healthy.
@@ -55,11 +57,13 @@ class ProviderHealth:
         :param is_current: Whether the provider is still the loaded one (not unloaded or
             replaced): only then may it set ``last_error``.
         :param notify: Whether the user wants ``last_error`` set (the instance's option).
+        :param link: Renders guide links (MA's web server's guide).
         """
         self._mass = mass
         self._instance_id = instance_id
         self._is_current = is_current
         self._notify = notify
+        self._link = link
         #: The error only the user can fix (shown in the settings and as ``last_error``).
         self.blocked_by: AlexaAuthError | None = None
         #: Amazon could not be reached while the session was being brought up.
@@ -86,9 +90,10 @@ class ProviderHealth:
         self.offline = None
         self.blocked_by = err
         self.changed()
-        _LOGGER.warning("The Amazon session needs you: %s", Notice.from_error(err).text)
+        text = Notice.from_error(err, self._link).text
+        _LOGGER.warning("The Amazon session needs you: %s", text)
         if self._notify():
-            self._defer_last_error(Notice.from_error(err).text)
+            self._defer_last_error(text)
 
     def healthy(self) -> None:
         """Clear every problem (and ``last_error``): the session works again."""
@@ -106,12 +111,12 @@ class ProviderHealth:
     def problem(self) -> Notice | None:
         """Return the notice at the top of the health section, if anything is wrong."""
         if self.blocked_by is not None:
-            return Notice.from_error(self.blocked_by)
+            return Notice.from_error(self.blocked_by, self._link)
         if self.offline is not None:
             return Notice.problem(
                 "Amazon could not be reached; the session is retried in the background "
                 f"({self.offline.message}).",
-                self.offline.guide_url,
+                self._link(self.offline.guide_slug),
             )
         return None
 

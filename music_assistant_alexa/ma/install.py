@@ -9,6 +9,9 @@ must work on its own, in a Music Assistant whose Python does not have this packa
 :func:`install_provider` therefore writes ``providers/alexa_auth`` with:
 
 - ``manifest.json``, the package's manifest;
+- ``strings.json``, the provider's texts in Music Assistant's translation layout (step titles,
+  field labels, abort reasons): Music Assistant compiles these only for providers built into
+  it, so today they wait for the day this provider is; the running code does not need them;
 - ``_vendor/music_assistant_alexa/``, a copy of this package (without the Amazon simulator, which
   Music Assistant never runs);
 - ``__init__.py``, a small loader that makes ``import music_assistant_alexa`` find that copy,
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
 #: Lists what install-provider wrote; uninstall-provider removes only those files.
 MARKER_FILE: Final = ".music-assistant-alexa-install.json"
 MANIFEST_FILE: Final = "manifest.json"
+#: The provider's texts for Music Assistant's translation catalog (``ma/strings.json``).
+STRINGS_FILE: Final = "strings.json"
 #: The folder (inside the provider folder) holding the copy of the package.
 VENDOR_DIR: Final = "_vendor"
 PACKAGE: Final = "music_assistant_alexa"
@@ -133,6 +138,11 @@ def manifest_text() -> str:
     return (importlib.resources.files(PACKAGE) / MANIFEST_FILE).read_text(encoding="utf-8")
 
 
+def strings_text() -> str:
+    """Return the provider's ``strings.json`` as shipped in the package."""
+    return (importlib.resources.files(PACKAGE) / "ma" / STRINGS_FILE).read_text(encoding="utf-8")
+
+
 def find_music_assistant(ma_path: Path | None = None) -> Path:
     """
     Return the folder of the ``music_assistant`` package (the one holding ``providers``).
@@ -191,6 +201,7 @@ def provider_files() -> dict[str, bytes]:
     """Return every file of the provider folder, by path relative to it (POSIX separators)."""
     text = {
         MANIFEST_FILE: manifest_text(),
+        STRINGS_FILE: strings_text(),
         "__init__.py": _INIT_PY.format(version=__version__, vendor=VENDOR_DIR, package=PACKAGE),
         "setup_flow.py": _SETUP_FLOW_PY.format(package=PACKAGE),
     }

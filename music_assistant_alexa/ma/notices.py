@@ -3,7 +3,12 @@ What the user reads: the outcome of a button, a sign-in or a check, and the erro
 
 :meth:`Notice.from_error` is the one way an auth error becomes words in Music Assistant (a form
 notice, a flow error, ``last_error``, ``LoginFailed``): the message, Amazon's own text and the
-guide link, reworded where MA's frontend would hide it.
+guide link (rendered for the place by the caller's linker, MA's web server inside MA), reworded
+where MA's frontend would hide it.
+
+The link stays a bare URL after "How to fix it:": MA's newer frontend renders alerts and
+``last_error`` as Markdown, which turns a bare URL into a link that opens in a new tab, and
+the plain-text renderers of older frontends still show an address the user can open.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from music_assistant_models import errors as ma_errors
 from music_assistant_models.errors import LoginFailed
 
 if TYPE_CHECKING:
     from music_assistant_alexa.auth.errors import AlexaAuthError
+    from music_assistant_alexa.guide import GuideLinker
 
 #: Phrases whose presence makes MA's frontend swallow an error toast (frontend
 #: ``plugins/api``): a message containing one would reach the user as nothing at all.
@@ -42,15 +49,18 @@ class Notice:
     error: AlexaAuthError | None = None
 
     @classmethod
-    def from_error(cls, err: AlexaAuthError, *, field: str | None = None) -> Notice:
+    def from_error(
+        cls, err: AlexaAuthError, link: GuideLinker, *, field: str | None = None
+    ) -> Notice:
         """
         Return the notice for an auth error: message, Amazon's words, guide link.
 
         :param err: The error.
+        :param link: Renders the guide link for the place the notice is shown.
         :param field: The form field at fault, if one is.
         """
-        text = avoid_suppressed(err.user_text())
-        return cls(text, ok=False, guide_url=err.guide_url, field=field, error=err)
+        text = avoid_suppressed(err.user_text(link))
+        return cls(text, ok=False, guide_url=link(err.guide_slug), field=field, error=err)
 
     @classmethod
     def problem(cls, text: str, guide_url: str) -> Notice:
@@ -74,14 +84,33 @@ def avoid_suppressed(text: str) -> str:
     return text
 
 
-def ma_error(err: AlexaAuthError) -> LoginFailed:
+class SignInNeeded(LoginFailed):
+    """
+    ``LoginFailed`` that keeps the provider's own message in every MA.
+
+    ``LoginFailed`` exists in every supported MA and counts as "authentication required" on
+    2.10+ (status ``auth_required``, with a Reconfigure button); unlike
+    ``AuthenticationRequired`` it does not share its error code with MA's own API sign-in. On
+    2.10+ it also carries the translation key ``login_failed``, and MA shows the translation of
+    a key it knows instead of the message: the shared "Login failed. Please check your
+    credentials" would replace ours (and its guide link). A key given to the constructor cannot
+    clear the class's, so this subclass clears it.
+    """
+
+    # 2.9's models have no such attribute: nothing to clear there.
+    translation_key = None  # type: ignore[assignment,unused-ignore]
+
+
+# The models map each error code to *the* class of that code when a subclass is defined
+# (``ERROR_MAP``, used to rebuild errors from their code); the code stays MA's own class's.
+ma_errors.ERROR_MAP[LoginFailed.error_code] = LoginFailed
+
+
+def ma_error(err: AlexaAuthError, link: GuideLinker) -> SignInNeeded:
     """
     Return the MA error to raise for an auth error that the user has to fix.
 
-    ``LoginFailed`` exists in every supported MA, counts as "authentication required" on 2.10+
-    (status ``auth_required``, with a Reconfigure button) and, unlike
-    ``AuthenticationRequired``, does not share its error code with MA's own API sign-in.
-
     :param err: The auth core's error.
+    :param link: Renders the guide link for MA (its web server's guide).
     """
-    return LoginFailed(Notice.from_error(err).text)
+    return SignInNeeded(Notice.from_error(err, link).text)

@@ -7,7 +7,11 @@ over when it loads: a rename, with no second sign-in and no second check with Am
 sign-in checked it a moment ago). Re-signing in an existing instance starts from a copy of the
 instance's folder, so Amazon sees the same device and the attempt record carries over; such a
 copy shares its device with the instance and is never signed out. A sign-in that waits (at a
-captcha) stays open here between requests, under its owner's key (a dialog, a flow).
+captcha) stays open here between requests, under its owner's key (a dialog, a flow), with the
+captcha's picture once it was fetched. An adoption is remembered for a minute: 2.9 loads an
+instance twice on Save, and the second load need not ask Amazon about a session the sign-in
+checked a moment ago. A first load that fails after the adoption gives the session back, so
+that whoever signed it in can sign it out.
 
 What nobody takes over is deleted an hour later and its device signed out at Amazon; so are the
 sessions of instances MA removed while they were not running (MA does not unload those).
@@ -56,6 +60,8 @@ PENDING_MAX_AGE: Final = 3600.0
 SWEEP_INTERVAL: Final = 300.0
 #: Longest wait for Amazon to take a device back; the session is deleted either way.
 SIGN_OUT_TIMEOUT: Final = 15.0
+#: A session adopted this recently was checked with Amazon by its sign-in (no second check).
+FRESH_ADOPTION: Final = 60.0
 _META_SUFFIX: Final = ".json"
 _SAFE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -85,6 +91,8 @@ class PendingSignIn:
     manager: AuthSessionManager
     started: float
     credentials: AccountCredentials | None = field(default=None, repr=False)
+    #: The captcha picture fetched for a captcha address: (address, ``data:`` URI or None).
+    picture: tuple[str, str | None] | None = field(default=None, repr=False)
 
 
 class PendingSessions:
@@ -112,6 +120,7 @@ class PendingSessions:
         self._spawn = spawn
         self._open: dict[str, PendingSignIn] = {}
         self._last_sweep: float | None = None
+        self._adopted: dict[Path, float] = {}
 
     def folder(self, pending_id: str) -> Path:
         """
@@ -150,6 +159,28 @@ class PendingSessions:
         sign_in = PendingSignIn(owner, pending_id, folder, manager, self._clock.time(), credentials)
         self._open[owner] = sign_in
         return sign_in
+
+    def has_session(self, pending_id: str) -> bool:
+        """
+        Return whether a pending session is signed in and waits to be adopted.
+
+        :param pending_id: Its id.
+        """
+        return (self.folder(pending_id) / REGISTRATION_FILE).exists()
+
+    async def captcha_picture(self, sign_in: PendingSignIn) -> str | None:
+        """
+        Return the picture of the captcha an open sign-in waits at, fetched once per captcha.
+
+        :param sign_in: The open sign-in.
+        :returns: A ``data:`` URI, or None when there is no captcha or no picture could be had.
+        """
+        url = sign_in.manager.captcha_url
+        if url is None:
+            return None
+        if sign_in.picture is None or sign_in.picture[0] != url:
+            sign_in.picture = (url, await sign_in.manager.captcha_picture())
+        return sign_in.picture[1]
 
     def open_sign_in(self, owner: str) -> PendingSignIn | None:
         """
@@ -196,7 +227,34 @@ class PendingSessions:
         :returns: False when there was nothing to adopt (never signed in, or adopted already).
         """
         folder = self.folder(pending_id)
-        return await asyncio.to_thread(_adopt, folder, instance_folder, self._clock.time())
+        now = self._clock.time()
+        adopted = await asyncio.to_thread(_adopt, folder, instance_folder, now)
+        if adopted:
+            self._adopted[instance_folder] = now
+        return adopted
+
+    def recently_adopted(self, instance_folder: Path) -> bool:
+        """
+        Return whether an instance took over a freshly signed-in session a moment ago.
+
+        :param instance_folder: The instance's folder.
+        """
+        when = self._adopted.get(instance_folder)
+        return when is not None and 0 <= self._clock.time() - when <= FRESH_ADOPTION
+
+    async def give_back(self, pending_id: str, instance_folder: Path) -> None:
+        """
+        Return an adopted session to its pending folder (the instance's first load failed).
+
+        The session's device is its own again: whoever signed it in signs it out (a flow at
+        once, the sweep an hour later).
+
+        :param pending_id: The id it was adopted from.
+        :param instance_folder: The instance's folder it was renamed to.
+        """
+        self._adopted.pop(instance_folder, None)
+        folder = self.folder(pending_id)
+        await asyncio.to_thread(_give_back, instance_folder, folder, self._clock.time())
 
     async def sign_out(self, folder: Path, *, keep_backup: bool) -> None:
         """
@@ -271,7 +329,9 @@ def _prepare(folder: Path, seed: Path | None, now: float) -> None:
     if seed is not None and seed.is_dir():
         shutil.copytree(seed, folder)
         SessionStore(folder).fix_permissions()
-        seeded = True
+        # The copy shares the instance's device only if the instance had one; otherwise the
+        # sign-in registers a device of its own, to be signed out if nobody takes it over.
+        seeded = (folder / REGISTRATION_FILE).exists()
     meta = _meta_path(folder)
     meta.write_text(json.dumps({"created": now, "seeded": seeded}), encoding="utf-8")
     meta.chmod(FILE_MODE)
@@ -305,6 +365,16 @@ def _adopt(pending: Path, target: Path, now: float) -> bool:
     with contextlib.suppress(FileNotFoundError):
         _meta_path(pending).unlink()
     return True
+
+
+def _give_back(instance_folder: Path, pending: Path, now: float) -> None:
+    if not instance_folder.is_dir() or pending.exists():
+        return
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    instance_folder.rename(pending)
+    meta = _meta_path(pending)
+    meta.write_text(json.dumps({"created": now, "seeded": False}), encoding="utf-8")
+    meta.chmod(FILE_MODE)
 
 
 def _stale(root: Path, now: float, keep: set[str]) -> list[Path]:

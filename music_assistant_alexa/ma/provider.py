@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 from typing import TYPE_CHECKING, Any, Final
 
+import music_assistant_models.config_entries as ma_config_entries
 from music_assistant.models.plugin import PluginProvider
 
 from music_assistant_alexa.auth.endpoints import normalise_marketplace
@@ -35,12 +36,13 @@ from music_assistant_alexa.auth.refresh import (
 from music_assistant_alexa.auth.store import REGISTRATION_FILE, SessionStore
 from music_assistant_alexa.diagnostics import run_checks
 from music_assistant_alexa.diagnostics.report import build_report
-from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.guide import GuideSlug
 
 from .constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
     ACTION_RESET,
+    ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
     CONF_EMAIL,
@@ -60,17 +62,21 @@ from .credentials import parse_credentials
 from .entries import (
     action_entries,
     health_section,
+    key_check_notice,
     key_entries,
     notice_entries,
     option_entries,
+    show_code_entry,
     signed_in_as,
     text_entry,
 )
 from .health import ProviderHealth
 from .notices import Notice, ma_error
-from .values import configured_instances, stored_secret, stored_text
+from .values import clear_stored_value, configured_instances, stored_secret, stored_text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from music_assistant.mass import MusicAssistant
     from music_assistant_models.config_entries import ConfigEntry, ProviderConfig
     from music_assistant_models.enums import ProviderFeature
@@ -78,9 +84,12 @@ if TYPE_CHECKING:
 
     from music_assistant_alexa.auth.models import AuthEvent
     from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
+    from music_assistant_alexa.guide import GuideLinker
 
 #: The buttons that act on the stored session (also when the instance is not running).
 SESSION_BUTTONS: Final = (ACTION_TEST, ACTION_REFRESH, ACTION_RESET)
+#: The outcome of a button that changes nothing on the page (models 1.1.1xx and later).
+_ACTION_RESULT: Final[Any] = getattr(ma_config_entries, "ConfigActionResult", None)
 
 
 class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is untyped outside MA
@@ -110,6 +119,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             self.instance_id,
             is_current=lambda: mass.get_provider(self.instance_id) is self,
             notify=lambda: self._option_on(CONF_NOTIFY),
+            link=self._guide,
         )
         self._recovery: asyncio.Task[None] | None = None
         self._sweep: asyncio.Task[None] | None = None
@@ -120,22 +130,30 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
     async def handle_async_init(self) -> None:
         """Take over the session signed in from the settings, restore it, or sign in."""
+        # Held from the start: a load that fails shows a last_error that links to the guide.
+        self.context.guide_route.hold(self.instance_id)
         try:
             marketplace = normalise_marketplace(self._stored(CONF_MARKETPLACE) or None)
         except ValueError as err:
-            raise ma_error(MissingCredentialsError(str(err))) from err
+            raise ma_error(MissingCredentialsError(str(err)), self.link) from err
         store_dir = self.context.instance_folder(self.instance_id)
         existed = store_dir.exists()
         pending_id = self._stored(CONF_PENDING_SESSION)
         adopted = bool(pending_id) and await self.context.pending.adopt(pending_id, store_dir)
         if adopted:
             self.logger.info("Using the Amazon session signed in from the settings")
+        if pending_id:
+            # Taken over (or gone): the stored id must not suggest a sign-in still waiting,
+            # in 2.9's edit page (which would hide the "not running" warning) or a later load.
+            clear_stored_value(self.mass, self.instance_id, CONF_PENDING_SESSION)
         self.manager = self.context.open_manager(
             store_dir, marketplace, on_event=self._on_auth_event
         )
+        # A session taken over just now (2.9 loads twice on Save) was checked with Amazon by
+        # its sign-in a moment ago.
+        fresh = adopted or self.context.pending.recently_adopted(store_dir)
         try:
-            # A session just taken over was checked with Amazon by its sign-in a moment ago.
-            await self._bring_up(validate=not adopted)
+            await self._bring_up(validate=not fresh)
         except AlexaAuthError as err:
             if err.category is ErrorCategory.TEMPORARY:
                 # Amazon (or the network) is down: stay loaded and retry in the background,
@@ -147,14 +165,27 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
                 )
                 return
             await self._close_manager()
-            if not existed and not (store_dir / REGISTRATION_FILE).exists():
-                # A first load that signed nothing in leaves no folder behind (it would only
-                # hold the failed attempt's record, for an instance MA is about to drop).
-                await asyncio.to_thread(SessionStore(store_dir).remove_session, keep_state=False)
-            raise ma_error(err) from err
+            await self._undo_first_load(store_dir, existed=existed, adopted_from=pending_id)
+            raise ma_error(err, self.link) from err
         except BaseException:
             await self._close_manager()
+            await self._undo_first_load(store_dir, existed=existed, adopted_from=pending_id)
             raise
+
+    async def _undo_first_load(self, store_dir: Path, *, existed: bool, adopted_from: str) -> None:
+        """
+        Leave nothing behind after a first load that failed (MA drops the new instance).
+
+        MA never unloads an instance whose load failed. A session taken over from a sign-in
+        goes back to its pending folder (the flow that signed it in signs its device out, or
+        the sweep does an hour later); otherwise the folder holds only the failed attempt.
+        """
+        if existed:
+            return
+        if adopted_from and (store_dir / REGISTRATION_FILE).exists():
+            await self.context.pending.give_back(adopted_from, store_dir)
+        elif not (store_dir / REGISTRATION_FILE).exists():
+            await asyncio.to_thread(SessionStore(store_dir).remove_session, keep_state=False)
 
     async def loaded_in_mass(self) -> None:
         """Start the background work once MA has registered the instance."""
@@ -175,6 +206,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         :param is_removed: The instance was removed from MA's configuration.
         """
         self.health.stop()
+        self.context.guide_route.release(self.instance_id)
         await _cancel(self._recovery)
         await _cancel(self._sweep)
         if self.scheduler is not None:
@@ -267,6 +299,15 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
     # --- the settings ------------------------------------------------------------------------
 
+    @property
+    def link(self) -> GuideLinker:
+        """Return how this instance links to the guide (MA's web server's)."""
+        return self.context.link
+
+    def _guide(self, slug: str) -> str:
+        """Return the link to a guide section as of now (MA's base URL may change)."""
+        return self.link(slug)
+
     async def health_entries(self) -> list[ConfigEntry]:
         """Return the health section of the settings (cheap: recomputed when something moved)."""
         manager = self.manager
@@ -281,27 +322,36 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         )
         if self._health_entries is None or self._health_entries[0] != key:
             checks = await run_checks(manager, scheduler=scheduler, validate=False)
-            entries = health_section(manager.status(), checks, self.health.problem())
+            entries = health_section(manager.status(), checks, self.health.problem(), self.link)
             self._health_entries = (key, entries)
         # Copies: MA fills in values of returned entries, which must not leak into the cache.
         return [dataclasses.replace(entry) for entry in self._health_entries[1]]
 
     async def get_config_entries(self) -> tuple[ConfigEntry, ...]:
-        """Return the options page (2.10+): health, the live code, buttons, options."""
+        """Return the options page (2.10+): health, the key's verdict, buttons, options."""
         entries = notice_entries(self.health.notices)
         entries.extend(await self.health_entries())
         stored_key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
-        entries.extend(key_entries(stored_key, self.context.clock.time()))
+        entries.extend(key_entries(stored_key, self.link))
+        if stored_key and _ACTION_RESULT is not None:
+            entries.append(show_code_entry())
         entries.extend(action_entries(existing=True, captcha=False, from_form=False))
-        entries.extend(option_entries())
+        entries.extend(option_entries(self.link))
         return tuple(entries)
 
-    async def handle_config_action(self, action: str) -> tuple[ConfigEntry, ...]:
+    async def handle_config_action(self, action: str) -> Any:
         """
         Run a button of the options page (2.10+) and return the page with its outcome.
 
+        "Show the current 2FA code" answers with a message only (shown as a toast at that
+        moment), so the code never sits on the page after its 30 seconds.
+
         :param action: The button's action id.
         """
+        if action == ACTION_SHOW_CODE and _ACTION_RESULT is not None:
+            stored_key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
+            notice = key_check_notice(stored_key, self.context.clock.time(), self.link)
+            return _ACTION_RESULT(message=notice.text)
         self.health.notices = [await self.run_action(action)]
         try:
             return await self.get_config_entries()
@@ -315,11 +365,9 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         :param action: The button's action id.
         """
         manager = self.manager
-        if action == ACTION_CHECK_KEY:
-            if stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY):
-                return Notice("The stored 2FA key is checked below.")
-            guide = guide_link(GuideSlug.TWO_FACTOR_KEY)
-            return Notice("No 2FA key is stored.", ok=False, guide_url=guide)
+        if action in (ACTION_CHECK_KEY, ACTION_SHOW_CODE):
+            stored_key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
+            return key_check_notice(stored_key, self.context.clock.time(), self.link)
         if manager is None:
             return Notice("The session is still starting; try again in a moment.", ok=False)
         if action == ACTION_SIGN_IN:
@@ -328,7 +376,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return Notice(f"Unknown button {action!r}.", ok=False)
         if action == ACTION_RESET and self.scheduler is not None:
             await self.scheduler.stop()
-        notice = await session_action(manager, action)
+        notice = await session_action(manager, action, self.link)
         self.health.changed()
         if action == ACTION_RESET:
             self.health.reset()
@@ -349,10 +397,10 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         except CaptchaRequiredError as err:
             return Notice.problem(
                 "Amazon wants a picture puzzle solved: use Reconfigure, which shows it.",
-                err.guide_url,
+                self.link(err.guide_slug),
             )
         except AlexaAuthError as err:
-            return Notice.from_error(err)
+            return Notice.from_error(err, self.link)
         self._healthy()
         return signed_in_notice(self._require_manager().status())
 
@@ -411,12 +459,13 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return DEFAULT_INTERVAL_DAYS
 
 
-async def session_action(manager: AuthSessionManager, action: str) -> Notice:
+async def session_action(manager: AuthSessionManager, action: str, link: GuideLinker) -> Notice:
     """
     Test, refresh or reset a stored session (running or not) and say what happened.
 
     :param manager: The account's manager.
     :param action: One of :data:`SESSION_BUTTONS`.
+    :param link: Renders guide links.
     """
     try:
         if action == ACTION_RESET:
@@ -434,7 +483,7 @@ async def session_action(manager: AuthSessionManager, action: str) -> Notice:
         if manager.registration is None:
             await manager.restore(validate=False)
         if not manager.signed_in:
-            guide = guide_link(GuideSlug.COOKIE_REFRESH)
+            guide = link(GuideSlug.COOKIE_REFRESH)
             text = f'Not signed in to Amazon yet: press "{SIGN_IN_LABEL}".'
             return Notice(text, ok=False, guide_url=guide)
         if action == ACTION_REFRESH:
@@ -445,10 +494,10 @@ async def session_action(manager: AuthSessionManager, action: str) -> Notice:
         return Notice.problem(
             f'Amazon no longer accepts the stored cookies. Press "{REFRESH_LABEL}"; if that '
             "fails, sign in again.",
-            guide_link(GuideSlug.COOKIE_REFRESH),
+            link(GuideSlug.COOKIE_REFRESH),
         )
     except AlexaAuthError as err:
-        return Notice.from_error(err)
+        return Notice.from_error(err, link)
 
 
 def signed_in_notice(status: SessionStatus, *, then: str = "") -> Notice:

@@ -105,3 +105,30 @@ def _decrypted(mass: MusicAssistant, raw: Any) -> Any:
         _LOGGER.warning("A stored secret could not be decrypted; enter it again")
         return None
     return value if isinstance(value, str) else None
+
+
+def clear_stored_value(mass: MusicAssistant, instance_id: str, key: str) -> None:
+    """
+    Clear a stored value of an instance, wherever its generation of MA keeps it.
+
+    :param mass: The MusicAssistant instance.
+    :param instance_id: The provider instance id.
+    :param key: The config key.
+    """
+    base = f"{PROVIDERS_PATH}/{instance_id}"
+    for where in ("setup_data", "values"):
+        if mass.config.get(f"{base}/{where}/{key}") is not None:
+            mass.config.set(f"{base}/{where}/{key}", None)
+
+
+def stored_last_error(mass: MusicAssistant, instance_id: str) -> str | None:
+    """
+    Return why an instance last failed, as MA keeps it (2.9: a string; 2.10+: its message).
+
+    :param mass: The MusicAssistant instance.
+    :param instance_id: The provider instance id.
+    """
+    raw = mass.config.get(f"{PROVIDERS_PATH}/{instance_id}/last_error")
+    if isinstance(raw, dict):
+        raw = raw.get("message")
+    return raw if isinstance(raw, str) and raw.strip() else None

@@ -20,6 +20,7 @@ class HostKind(StrEnum):
     API = "api"  # api.amazon.<tld>: device registration and tokens
     ALEXA = "alexa"  # alexa.amazon.<tld>: the Alexa web app and its JSON API
     AMAZONALEXA = "amazonalexa"  # api.amazonalexa.com: capabilities
+    CAPTCHA = "captcha"  # opfcaptcha-prod.s3.amazonaws.com: captcha pictures
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ MARKETPLACES: Final[dict[str, Marketplace]] = {
 }
 
 AMAZONALEXA_HOST: Final = "api.amazonalexa.com"
+#: The S3 bucket Amazon serves its captcha pictures from.
+CAPTCHA_HOST: Final = "opfcaptcha-prod.s3.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,8 @@ def classify_host(host: str) -> HostInfo:
     name = strip_port(host)
     if name == AMAZONALEXA_HOST:
         return HostInfo(name, HostKind.AMAZONALEXA, None)
+    if name == CAPTCHA_HOST:
+        return HostInfo(name, HostKind.CAPTCHA, None)
     for kind in (HostKind.WWW, HostKind.API, HostKind.ALEXA):
         prefix = f"{kind.value}."
         if name.startswith(prefix) and (found := MARKETPLACES.get(name.removeprefix(prefix))):

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from .accounts import SimAccount, http_date, make_echo_devices
 from .alexa import AlexaWeb
+from .captcha import captcha_picture
 from .context import RequestContext, parse_cookie_header
 from .marketplaces import MARKETPLACES, HostInfo, HostKind, classify_host
 from .pages import not_found_page
@@ -486,6 +487,8 @@ class AmazonSimulator:
         return response
 
     def _find_handler(self, request: web.Request, info: HostInfo) -> Handler | web.Response:
+        if info.kind is HostKind.CAPTCHA:
+            return captcha_picture(request)
         site = info.marketplace.www_url if info.marketplace else "https://www.amazon.com"
         if info.kind is None:
             if request.path == "/" and info.marketplace is None:

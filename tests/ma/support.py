@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from music_assistant_models.provider import ProviderManifest
 
+from music_assistant_alexa.guide import web_linker
 from music_assistant_alexa.ma.constants import (
     ACTION_SIGN_IN,
     CONF_CAPTCHA_ANSWER,
@@ -124,6 +125,19 @@ class SteppedClock:
                 if task is not None:
                     woken.append(task)
         await eventually(lambda: all(task.done() or self.holds(task) for task in woken))
+
+
+#: The stand-in web server's base URL (a documentation address: it never answers).
+MA_BASE_URL: Final = "http://192.0.2.10:8095"
+
+
+def ma_guide(slug: str) -> str:
+    """
+    Return the link to a guide section as the adapter shows it in the stand-in MA.
+
+    :param slug: The section's slug.
+    """
+    return web_linker(MA_BASE_URL)(slug)
 
 
 def load_manifest() -> ProviderManifest:
@@ -315,7 +329,10 @@ def restart(mass: MusicAssistant) -> MusicAssistant:
     restarted = mass.restarted()
     context = AdapterContext.of(mass)
     fresh = dataclasses.replace(
-        context, http_session=restarted.http_session, create_task=restarted.create_task
+        context,
+        http_session=restarted.http_session,
+        create_task=restarted.create_task,
+        webserver=restarted.webserver,
     )
     fresh.attach(restarted)
     return restarted
@@ -335,9 +352,9 @@ async def try_add(mass: MusicAssistant, values: dict[str, Any]) -> tuple[str, st
         step = await start_flow(mass)
         step = await submit(mass, step, values)
         assert step.type == "form", step
-        alerts = [e.label or "" for e in step.entries if e.type == "alert"]
+        shown = [e.label or "" for e in step.entries if e.type in ("alert", "label")]
         errors = "\n".join(step.errors.values())
-        return "flow", errors + "\n" + "\n".join(alerts)
+        return "flow", errors + "\n" + "\n".join(shown)
     entries = await form(mass, values, action=ACTION_SIGN_IN)
     assert not by_key(entries)[CONF_PENDING_SESSION].value
     alerts = [e.label or "" for e in entries if e.type == "alert"]
@@ -358,6 +375,7 @@ __all__ = [
     "fire_timers",
     "form",
     "load_manifest",
+    "ma_guide",
     "restart",
     "settle",
     "start_flow",

@@ -11,12 +11,13 @@ cookies are.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from music_assistant_models.enums import ConfigEntryType
 
 import music_assistant_alexa.ma as ma_module
-from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.guide import GuideSlug
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -33,7 +34,7 @@ from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL, TEST_KEY, current_code
 
-from .support import FORM, add, by_key, form, texts
+from .support import FORM, add, by_key, form, ma_guide, texts
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
@@ -101,9 +102,13 @@ async def test_valid_key_shows_the_current_code(
 
     entries = by_key(await form(old_mass, FORM, action=ACTION_CHECK_KEY))
 
-    shown = entries["alexa_2fa_key_code"].label or ""
+    shown = entries["alexa_notice_0"].label or ""
     assert f"{code[:3]} {code[3:]}" in shown
-    assert "(20 s left)" in shown
+    assert "(20 s left when this was shown)" in shown
+    until = time.strftime("%H:%M:%S", time.localtime(clock.now + 20))
+    assert f"until {until}" in shown  # a later reader sees that the code has changed since
+    # the page itself never shows a code (it would go stale while the page stays open)
+    assert code not in texts(e for k, e in entries.items() if k != "alexa_notice_0")
     assert simulator.request_log == []
 
 
@@ -124,7 +129,7 @@ async def test_bad_key_says_what_is_wrong(old_mass: MusicAssistant) -> None:
     problem = entries["alexa_2fa_key_problem"]
     assert problem.type == ConfigEntryType.ALERT
     assert "6-digit one-time code, not the 2FA key" in (problem.label or "")
-    assert problem.help_link == guide_link(GuideSlug.TWO_FACTOR_KEY)
+    assert problem.help_link == ma_guide(GuideSlug.TWO_FACTOR_KEY)
     assert "654321" not in (problem.label or "")
 
 

@@ -156,14 +156,15 @@ def test_package_ships_the_same_manifest() -> None:
 
 
 def test_install_writes_a_folder_that_carries_the_package(tmp_path: Path) -> None:
-    """Manifest, loader, setup flow and a copy of the package (not the simulator)."""
+    """Manifest, strings, loader, setup flow and a copy of the package (not the simulator)."""
     package = _fake_ma(tmp_path)
 
     target = install_provider(package)
 
     assert target == package / "providers" / "alexa_auth"
     files = _tree(target)
-    assert {"manifest.json", "__init__.py", "setup_flow.py", MARKER_FILE} <= files
+    assert {"manifest.json", "strings.json", "__init__.py", "setup_flow.py", MARKER_FILE} <= files
+    assert (target / "strings.json").read_text() == install.strings_text()
     assert {
         f"{VENDORED}/__init__.py",
         f"{VENDORED}/ma/__init__.py",

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from music_assistant_models.enums import EventType
 
-from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.guide import GuideSlug
 from music_assistant_alexa.ma.constants import ACTION_REFRESH, ACTION_SIGN_IN, CONF_NOTIFY, DOMAIN
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from tests.helpers import TEST_EMAIL
 
-from .support import add, eventually, fire_timers, restart, texts
+from .support import add, eventually, fire_timers, ma_guide, restart, texts
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
@@ -70,7 +70,7 @@ async def test_needs_user_sets_last_error_after_load(
 
     message = mass.config.last_error_message(instance_id)
     assert message is not None
-    assert guide_link(GuideSlug.REAUTH_LOOP) in message
+    assert ma_guide(GuideSlug.REAUTH_LOOP) in message
     assert mass.get_provider(instance_id) is provider  # still loaded
     assert any(e[0] == EventType.PROVIDERS_UPDATED for e in mass.events[events_before:])
     if mass.generation == "new":
@@ -80,7 +80,7 @@ async def test_needs_user_sets_last_error_after_load(
     else:
         assert isinstance(mass.config.get(f"providers/{instance_id}/last_error"), str)
     health = texts(await provider.health_entries())
-    assert guide_link(GuideSlug.REAUTH_LOOP) in health
+    assert ma_guide(GuideSlug.REAUTH_LOOP) in health
 
 
 async def test_no_notice_when_notify_is_off(
@@ -187,4 +187,4 @@ async def test_refresh_button_refused_marks_the_provider(
     await fire_timers(mass)
     message = mass.config.last_error_message(instance_id)
     assert message is not None
-    assert guide_link(GuideSlug.REAUTH_LOOP) in message
+    assert ma_guide(GuideSlug.REAUTH_LOOP) in message

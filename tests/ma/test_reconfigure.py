@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from music_assistant_models.constants import SECURE_STRING_SUBSTITUTE
 
+from music_assistant_alexa.guide import GuideSlug
 from music_assistant_alexa.ma.constants import (
     ACTION_SIGN_IN,
     CONF_EMAIL,
@@ -27,7 +28,18 @@ from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from music_assistant_alexa.ma.values import stored_secret
 from tests.helpers import TEST_EMAIL
 
-from .support import add, by_key, eventually, fire_timers, form, restart, settle, submit, texts
+from .support import (
+    add,
+    by_key,
+    eventually,
+    fire_timers,
+    form,
+    ma_guide,
+    restart,
+    settle,
+    submit,
+    texts,
+)
 
 if TYPE_CHECKING:
     from music_assistant.mass import MusicAssistant
@@ -157,6 +169,7 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
         # signed in from the dialog: no contradicting "press Sign in now" any more
         assert "not running in Music Assistant" not in texts(entries.values())
         posts = simulator.request_count("/ap/signin", method="POST")
+        checks = simulator.request_count("/api/customer-status")
         loads: list[str] = []
         load = restarted.load_provider_config
 
@@ -174,6 +187,11 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
         await settle(restarted)
 
         assert loads == [instance_id, instance_id]
+        # the sign-in checked the session a moment ago: neither load asks Amazon again
+        assert simulator.request_count("/api/customer-status") == checks
+        assert (
+            restarted.config.get(f"providers/{instance_id}/values/{CONF_PENDING_SESSION}") is None
+        )
         provider = restarted.get_provider(instance_id)
         assert isinstance(provider, AlexaAuthProvider)
         assert provider.health.blocked_by is None
@@ -181,5 +199,42 @@ async def test_edit_dialog_repairs_an_instance_that_failed_to_load(
         assert simulator.request_count("/ap/signin", method="POST") == posts
         assert simulator.device_count(TEST_EMAIL) == 1
         assert stored_secret(restarted, instance_id, CONF_PASSWORD) == "changed at amazon"
+    finally:
+        await restarted.stop()
+
+
+async def test_edit_page_of_a_failed_instance_says_why(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """
+    2.9: the edit page "Reconfigure" opens starts with why the instance is not running.
+
+    2.9's edit page shows no ``last_error``: the first entry carries it, with its guide link
+    as the help link (2.9 shows text plainly) and the one action that fixes it. The hidden
+    pending session of the sign-in that created the instance was cleared when the instance
+    took it over, so it does not hide the warning.
+    """
+    instance_id = await add(old_mass)
+    assert old_mass.config.get(f"providers/{instance_id}/values/{CONF_PENDING_SESSION}") is None
+    await old_mass.stop()
+    simulator.revoke_refresh_tokens(TEST_EMAIL)
+    simulator.expire_cookies(TEST_EMAIL)
+    account = simulator.find_account(TEST_EMAIL)
+    assert account is not None
+    account.password = "changed at amazon"
+    restarted = restart(old_mass)
+    try:
+        await restarted.start()
+        last_error = restarted.config.last_error_message(instance_id)
+        assert last_error is not None
+        stored = restarted.config.get(f"providers/{instance_id}/values")
+
+        entries = await form(restarted, dict(stored), instance_id=instance_id)
+
+        first = entries[1]  # after MA's own log-level entry
+        assert (first.key, first.type) == ("alexa_not_running", "alert")
+        assert last_error.strip() in (first.label or "")
+        assert 'Press "Sign in now" below, then Save.' in (first.label or "")
+        assert first.help_link == ma_guide(GuideSlug.CREDENTIALS)
     finally:
         await restarted.stop()

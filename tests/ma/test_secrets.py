@@ -135,7 +135,7 @@ async def test_flow_steps_never_echo_secrets(
     assert step.type == "form"
     step = await submit(new_mass, step, {**FORM})
     assert step.type == "finish"
-    session = new_mass.config.flows[step.flow_id]
+    session = new_mass.config.sessions[step.flow_id]
     for published in session.history:
         _assert_clean(published.entries, [TEST_PASSWORD, TEST_KEY, "wrong one"])
         assert TEST_PASSWORD not in json.dumps(published.to_dict())

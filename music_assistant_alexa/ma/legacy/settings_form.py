@@ -10,6 +10,11 @@ instance's own store: nothing the instance uses changes until the user presses S
 instance then takes the pending session over when it loads. A captcha keeps the sign-in open
 between two button presses, under the dialog's key, in the server's
 :class:`~music_assistant_alexa.ma.context.AdapterContext`.
+
+2.9's edit page shows nothing of an instance that failed to load but its fields: the form
+starts with why it is not running (its ``last_error``), the guide link (as the entry's help
+link: 2.9 shows text plainly) and the one action that fixes it. The 2FA key's code is shown
+only by "Check the 2FA key" (with the time it is valid until): a form stays open for long.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from music_assistant_alexa.auth.endpoints import normalise_marketplace
 from music_assistant_alexa.auth.errors import AlexaAuthError, CaptchaRequiredError
-from music_assistant_alexa.guide import GuideSlug, guide_link
+from music_assistant_alexa.guide import GuideSlug
 from music_assistant_alexa.ma.constants import (
     ACTION_CHECK_KEY,
     ACTION_SIGN_IN,
@@ -29,21 +34,22 @@ from music_assistant_alexa.ma.constants import (
     CONF_PASSWORD,
     CONF_PENDING_SESSION,
     CONF_TOTP_KEY,
-    ENTRY_STATUS,
     SESSION_ID,
     SIGN_IN_LABEL,
 )
 from music_assistant_alexa.ma.context import AdapterContext
 from music_assistant_alexa.ma.credentials import field_at_fault, parse_credentials
 from music_assistant_alexa.ma.entries import (
+    IMAGE_TYPE,
     action_entries,
     captcha_entries,
     credential_entries,
+    key_check_notice,
     key_entries,
+    not_running_entry,
     notice_entries,
     option_entries,
     pending_entry,
-    text_entry,
 )
 from music_assistant_alexa.ma.notices import Notice
 from music_assistant_alexa.ma.pending import safe_id
@@ -53,13 +59,20 @@ from music_assistant_alexa.ma.provider import (
     session_action,
     signed_in_notice,
 )
-from music_assistant_alexa.ma.values import configured_instances, form_value, stored_text
+from music_assistant_alexa.ma.values import (
+    configured_instances,
+    form_value,
+    stored_last_error,
+    stored_text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from music_assistant.mass import MusicAssistant
     from music_assistant_models.config_entries import ConfigEntry
+
+    from music_assistant_alexa.guide import GuideLinker
 
 
 async def get_config_entries(
@@ -77,6 +90,8 @@ async def get_config_entries(
     :param values: The form's current values (and the dialog's ``session_id``).
     """
     dialog = _Dialog(mass, AdapterContext.of(mass), instance_id, values)
+    link = dialog.context.link
+    dialog.context.guide_route.ensure()  # the form links to the guide
     notice: Notice | None = None
     signed_in_pending: str | None = None
     if action is not None:
@@ -86,33 +101,29 @@ async def get_config_entries(
             # MA fills a returned entry's empty value from ``values``; this keeps the hidden
             # field in step with the entry below, whichever the MA version does.
             values[CONF_PENDING_SESSION] = signed_in_pending
-    waiting = dialog.context.pending.open_sign_in(dialog.key)
+    pending = dialog.context.pending
+    waiting = pending.open_sign_in(dialog.key)
     captcha_url = waiting.manager.captcha_url if waiting is not None else None
-    entries = notice_entries([notice] if notice is not None else [])
+    entries: list[ConfigEntry] = []
     provider = dialog.provider
+    if provider is None and instance_id and not dialog.signed_in(signed_in_pending):
+        # Once this dialog has signed in, "press Sign in now" would contradict its notice.
+        action = f'Press "{SIGN_IN_LABEL}" below, then Save.'
+        entries.append(not_running_entry(stored_last_error(mass, instance_id), link, action))
+    entries.extend(notice_entries([notice] if notice is not None else []))
     if provider is not None:
         entries.extend(await provider.health_entries())
-    elif instance_id and not (signed_in_pending or (values or {}).get(CONF_PENDING_SESSION)):
-        # Once this dialog has signed in, "press Sign in now" would contradict its notice.
-        entries.append(
-            text_entry(
-                ENTRY_STATUS,
-                f'This Amazon account is not running in Music Assistant. Press "{SIGN_IN_LABEL}"'
-                ", then Save.",
-                warning=True,
-                help_link=guide_link(GuideSlug.COMPLETE_REAUTH),
-            )
-        )
-    for entry in credential_entries():
+    for entry in credential_entries(link):
         entries.append(entry)
         if entry.key == CONF_TOTP_KEY:
             # The verdict goes right under the key's field (before the "check" button).
-            entries.extend(key_entries(dialog.text(CONF_TOTP_KEY), dialog.context.clock.time()))
-    if captcha_url:
-        entries.extend(captcha_entries(captcha_url))
+            entries.extend(key_entries(dialog.text(CONF_TOTP_KEY), link))
+    if captcha_url and waiting is not None:
+        picture = await pending.captcha_picture(waiting) if IMAGE_TYPE is not None else None
+        entries.extend(captcha_entries(link, captcha_url=captcha_url, picture=picture))
     existing = instance_id is not None
     entries.extend(action_entries(existing=existing, captcha=bool(captcha_url), from_form=True))
-    entries.extend(option_entries())
+    entries.extend(option_entries(link))
     entries.append(pending_entry(signed_in_pending))
     return tuple(entries)
 
@@ -140,6 +151,26 @@ class _Dialog:
         provider = self.mass.get_provider(self.instance_id) if self.instance_id else None
         return provider if isinstance(provider, AlexaAuthProvider) else None
 
+    @property
+    def link(self) -> GuideLinker:
+        """Return how the form links to the guide (MA's web server's)."""
+        return self.context.link
+
+    def signed_in(self, just_now: str | None) -> bool:
+        """
+        Return whether this dialog signed in a session that waits for Save.
+
+        :param just_now: The pending session signed in by the button just pressed, if any.
+        """
+        if just_now:
+            return True
+        pending_id = (self.values or {}).get(CONF_PENDING_SESSION)
+        return (
+            isinstance(pending_id, str)
+            and bool(pending_id)
+            and (self.context.pending.has_session(pending_id))
+        )
+
     def text(self, key: str) -> str:
         """Return a field's real value as text: the form's, else the stored one ("": none)."""
         value = form_value(self.mass, self.instance_id, self.values, key)
@@ -149,9 +180,8 @@ class _Dialog:
         """Run a button; return its notice and a signed-in pending session's id."""
         if action == ACTION_SIGN_IN:
             return await self.sign_in()
-        if action == ACTION_CHECK_KEY and not self.text(CONF_TOTP_KEY):
-            guide = guide_link(GuideSlug.TWO_FACTOR_KEY)
-            return Notice("Type the 2FA key first.", ok=False, guide_url=guide), None
+        if action == ACTION_CHECK_KEY:
+            return self.check_key(), None
         if action not in SESSION_BUTTONS:
             return None, None
         if (provider := self.provider) is not None:
@@ -159,6 +189,14 @@ class _Dialog:
         if self.instance_id:
             return await self._not_running_action(self.instance_id, action), None
         return None, None
+
+    def check_key(self) -> Notice:
+        """Check the typed (or stored) 2FA key: the code it makes now, or what is wrong."""
+        raw_key = self.text(CONF_TOTP_KEY)
+        if not raw_key:
+            guide = self.link(GuideSlug.TWO_FACTOR_KEY)
+            return Notice("Type the 2FA key first.", ok=False, guide_url=guide)
+        return key_check_notice(raw_key, self.context.clock.time(), self.link)
 
     async def sign_in(self) -> tuple[Notice, str | None]:
         """
@@ -172,14 +210,15 @@ class _Dialog:
         try:
             creds = parse_credentials(email, password, key, market)
         except AlexaAuthError as err:
-            return Notice.from_error(err, field=field_at_fault(err, email, password)), None
+            field = field_at_fault(err, email, password)
+            return Notice.from_error(err, self.link, field=field), None
         pending = self.context.pending
         sign_in = pending.open_sign_in(self.key)
         if sign_in is not None and sign_in.credentials == creds and sign_in.manager.captcha_url:
             answer = str((self.values or {}).get(CONF_CAPTCHA_ANSWER) or "").strip()
             if not answer:
                 # Starting over would send the password again and replace the picture.
-                guide = guide_link(GuideSlug.CAPTCHA)
+                guide = self.link(GuideSlug.CAPTCHA)
                 text = "Type the characters from the picture first."
                 return Notice(text, ok=False, guide_url=guide), None
             step = sign_in.manager.answer_captcha(answer)
@@ -193,10 +232,10 @@ class _Dialog:
             await step
         except AlexaAuthError as err:
             if not (isinstance(err, CaptchaRequiredError) and sign_in.manager.captcha_url):
-                await pending.discard(sign_in, sign_out=False)
-            return Notice.from_error(err), None
+                await pending.discard(sign_in, sign_out=True)
+            return Notice.from_error(err, self.link), None
         except BaseException:
-            await pending.discard(sign_in, sign_out=False)
+            await pending.discard(sign_in, sign_out=True)
             raise
         then = "Press Save to keep this session (nothing is used until then)."
         notice = signed_in_notice(sign_in.manager.status(), then=then)
@@ -208,10 +247,10 @@ class _Dialog:
             stored = stored_text(self.mass, instance_id, CONF_MARKETPLACE)
             marketplace = normalise_marketplace(stored or None)
         except ValueError as err:
-            return Notice(str(err), ok=False, guide_url=guide_link(GuideSlug.CREDENTIALS))
+            return Notice(str(err), ok=False, guide_url=self.link(GuideSlug.CREDENTIALS))
         folder = self.context.instance_folder(instance_id)
         manager = self.context.open_manager(folder, marketplace)
         try:
-            return await session_action(manager, action)
+            return await session_action(manager, action, self.link)
         finally:
             await manager.close()

@@ -4,8 +4,14 @@ The ``MusicAssistant`` object: tasks, timers, events, and the provider load sequ
 The load sequence is MA's (``_load_provider``): unload an existing copy, validate the config
 (older MA), ``setup()``, (newer MA: re-parse the config against the instance's own entries and
 validate it), then ``handle_async_init()``, register, mark available, run ``loaded_in_mass()``
-in a background task, clear ``last_error`` and signal ``providers_updated``. ``load_provider``
-is the start-up path that records a failure as ``last_error`` and schedules MA's 120 s retry.
+in a background task, clear ``last_error`` and signal ``providers_updated``. On newer MA a
+failed load records ``last_error`` itself (every caller: start-up, a flow's finish, Save).
+``load_provider`` is the start-up path: 2.9 records the failure as a string and retries any MA
+error 120 s later; newer MA never retries an authentication error (server PR #5599: the user
+has to act) nor ``UnsupportedSystemError``, and retries other MA errors.
+
+The web server holds MA's dynamic routes (``register_dynamic_route``), reachable without MA's
+login as on the real one, and answers requests to them (:meth:`_WebServer.request`).
 
 Timers do not fire by themselves within a test's time: :meth:`MusicAssistant.run_timers` fires
 the pending ones at once, so no test sleeps; what they start runs as tracked tasks
@@ -18,17 +24,20 @@ import asyncio
 import inspect
 import logging
 from copy import deepcopy
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from music_assistant_models.enums import EventType
 from music_assistant_models.errors import MusicAssistantError, SetupFailedError
 
 from .constants import CONF_PROVIDERS
-from .controllers.config import ConfigController, FlowConfigController
+from .controllers.config import AUTH_ERROR_CODES, ConfigController, FlowConfigController
+from .controllers.translations import TranslationController
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine
     from types import ModuleType
 
     from aiohttp import ClientSession
@@ -51,9 +60,60 @@ class _Timer:
     task_id: str | None
 
 
+#: A dynamic route's handler (``helpers/webserver.DynamicRouteHandler``).
+RouteHandler: TypeAlias = "Callable[[web.Request], Awaitable[web.StreamResponse]]"
+
+
 @dataclass
 class _WebServer:
+    """MA's web server: its base URL and dynamic routes (``helpers/webserver.Webserver``)."""
+
     base_url: str = "http://192.0.2.10:8095"
+    routes: dict[str, RouteHandler] = field(default_factory=dict)
+
+    def register_dynamic_route(
+        self, path: str, handler: RouteHandler, method: str = "*"
+    ) -> Callable[[], None]:
+        """
+        Register a dynamic route; return the function that unregisters it.
+
+        :param path: The path (exact).
+        :param handler: The request handler.
+        :param method: The HTTP method, or "*".
+        :raises RuntimeError: The route is registered already (as MA raises).
+        """
+        key = f"{method}.{path}"
+        if key in self.routes:
+            msg = f"Route {path} already registered."
+            raise RuntimeError(msg)
+        self.routes[key] = handler
+
+        def remove() -> None:
+            self.routes.pop(key, None)
+
+        return remove
+
+    def unregister_dynamic_route(self, path: str, method: str = "*") -> None:
+        """
+        Unregister a dynamic route.
+
+        :param path: The path.
+        :param method: The HTTP method, or "*".
+        """
+        self.routes.pop(f"{method}.{path}", None)
+
+    async def request(self, method: str, path_qs: str) -> web.StreamResponse:
+        """
+        Answer a request as MA's catch-all does: the route's handler, else 404 (no login).
+
+        :param method: The HTTP method.
+        :param path_qs: The path with its query string.
+        """
+        request = make_mocked_request(method, path_qs)
+        for key in (f"{method}.{request.path}", f"*.{request.path}"):
+            if handler := self.routes.get(key):
+                return await handler(request)
+        return web.Response(status=404)
 
 
 class MusicAssistant:
@@ -82,6 +142,7 @@ class MusicAssistant:
         self.closing = False
         self.cache: Any = None
         self.webserver = _WebServer()
+        self.translations = TranslationController()
         self.config: ConfigController = (
             FlowConfigController(self) if generation == "new" else ConfigController(self)
         )
@@ -186,6 +247,18 @@ class MusicAssistant:
 
         :param prov_conf: The provider's config.
         """
+        self._cancel_timer(f"load_provider_{prov_conf.instance_id}")
+        if self.generation == "old":
+            await self._load_provider(prov_conf)
+            return
+        try:
+            await self._load_provider(prov_conf)
+        except Exception as exc:
+            # newer MA: every failed load shows as last_error (status auth_required/error)
+            self.config.record_load_error(prov_conf.instance_id, exc)
+            raise
+
+    async def _load_provider(self, prov_conf: ProviderConfig) -> None:
         instance_id = prov_conf.instance_id
         await self.unload_provider(instance_id)
         if not prov_conf.enabled:
@@ -235,14 +308,14 @@ class MusicAssistant:
         Load a stored provider at start-up; a failure becomes ``last_error`` (and a retry).
 
         :param instance_id: The instance id.
-        :param allow_retry: Retry in 120 s after an MA error.
+        :param allow_retry: Retry in 120 s after an MA error (see the module docstring).
         """
         try:
             conf = await self.config.get_provider_config(instance_id)
             await self.load_provider_config(conf)
         except Exception as exc:  # noqa: BLE001 - what MA does
             self.config.record_load_error(instance_id, exc)
-            if allow_retry and isinstance(exc, MusicAssistantError):
+            if allow_retry and self._retries(exc):
                 _LOGGER.warning(
                     "Error loading provider(instance) %s: %s (will be retried later)",
                     instance_id,
@@ -255,6 +328,21 @@ class MusicAssistant:
                     allow_retry,
                     task_id=f"load_provider_{instance_id}",
                 )
+
+    def _retries(self, exc: Exception) -> bool:
+        """Return whether MA retries a start-up load that failed with this error."""
+        if not isinstance(exc, MusicAssistantError):
+            return False  # likely a bug: no retry on either generation
+        if self.generation == "old":
+            return True
+        if type(exc).__name__ == "UnsupportedSystemError":
+            return False
+        return exc.error_code not in AUTH_ERROR_CODES
+
+    def _cancel_timer(self, task_id: str) -> None:
+        for timer in [t for t in self._timers if t.task_id == task_id]:
+            timer.handle.cancel()
+            self._timers.remove(timer)
 
     async def unload_provider(
         self,
@@ -281,10 +369,10 @@ class MusicAssistant:
         :param instance_id: The instance id.
         :param error: The error.
         """
-        await self.unload_provider(instance_id)
-        exc = error if isinstance(error, Exception) else MusicAssistantError(error)
+        # newer MA: an exception keeps its code (LoginFailed: auth_required), a string is 999
+        exc = error if isinstance(error, Exception) else RuntimeError(error)
         self.config.record_load_error(instance_id, exc)
-        self.signal_event(EventType.PROVIDERS_UPDATED, data=self.get_providers())
+        await self.unload_provider(instance_id)
 
     async def start(self) -> None:
         """Load every stored provider, as MA's start-up does."""
@@ -311,8 +399,7 @@ class MusicAssistant:
         Call :meth:`stop` on this one first, and :meth:`start` on the new one.
         """
         new = MusicAssistant(self.storage_path, self.http_session, generation=self.generation)
-        new.config._data = deepcopy(self.config._data)
-        new.config._key = self.config._key
+        new.config._data = deepcopy(self.config._data)  # the encryption key comes along
         new._manifests = dict(self._manifests)
         new._modules = dict(self._modules)
         new._flow_modules = dict(self._flow_modules)
@@ -385,9 +472,7 @@ class MusicAssistant:
         :param kwargs: Its keyword arguments.
         """
         if task_id is not None:
-            for timer in [t for t in self._timers if t.task_id == task_id]:
-                timer.handle.cancel()
-                self._timers.remove(timer)
+            self._cancel_timer(task_id)
 
         record: _Timer
 

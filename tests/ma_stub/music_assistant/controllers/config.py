@@ -7,8 +7,15 @@ module-level ``get_config_entries(mass, instance_id, action, values)``, secrets 
 newer one: adding goes through setup flows only, options come from the running instance, and
 ``last_error`` is a structured ``ProviderError``.
 
-Storage is an in-memory ``settings.json`` (a nested dict) with the real path semantics; the
-encryption is a reversible stand-in for MA's Fernet (enough to tell plaintext from stored).
+Storage is an in-memory ``settings.json`` (a nested dict) with the real path semantics. Secrets
+are encrypted as MA does it: ``_encrypted_`` and a Fernet token, keyed on the server id on
+2.9 and on a random key kept in the settings on newer MA (so equal plaintexts give different
+stored values, and a restart with the same settings decrypts them).
+
+The flow engine follows ``controllers/config/flows.py`` (server @09902b70): one flow per target
+(a newer one ends the older as ``replaced``), a finished or aborted flow leaves the registry at
+once (``KeyError`` afterwards), a cancelled flow's clean-up is waited for 10 s at most, a submit
+waits 120 s for the next step and answers a transient ``working`` progress step after that.
 """
 
 # The stand-in is type-checked from its own folder: relative imports keep its types.
@@ -19,15 +26,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import secrets
+import time
 import uuid
 from copy import deepcopy
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, cast
 
+from cryptography.fernet import Fernet, InvalidToken
 from music_assistant_models import config_entries
 from music_assistant_models.config_entries import ConfigEntry, ProviderConfig
 from music_assistant_models.enums import ConfigEntryType
-from music_assistant_models.errors import ActionUnavailable, InvalidDataError
+from music_assistant_models.errors import ActionUnavailable, InvalidDataError, SetupFailedError
 
 from ..constants import (
     CONF_PROVIDERS,
@@ -46,10 +55,24 @@ if TYPE_CHECKING:
 
     from ..mass import MusicAssistant
     from ..models.provider import Provider
-    from ..models.setup_flow import FlowReason, SetupSession
+    from ..models.setup_flow import FlowReason, SetupFlowContext, SetupSession
 
-#: Wait for a flow's next step at most this long (MA: NEXT_STEP_TIMEOUT = 120 s).
-NEXT_STEP_TIMEOUT = 10.0
+#: How long start and submit wait for the flow to produce its (next) step.
+NEXT_STEP_TIMEOUT: Final = 120
+#: How long an abort waits for a cancelled flow's clean-up (the author's ``finally``).
+FLOW_ABORT_CLEANUP_TIMEOUT: Final = 10
+#: A flow without interaction or a new step for this long is aborted as ``timed_out``.
+IDLE_FLOW_TTL: Final = 15 * 60
+#: The error codes that mean "authentication required" (``controllers/config/helpers``):
+#: LoginFailed 6, AuthenticationRequired 20, AuthenticationFailed 21, InvalidToken 23.
+AUTH_ERROR_CODES: Final = frozenset({6, 20, 21, 23})
+#: Where 2.9 keeps the server id its encryption key derives from.
+CONF_SERVER_ID: Final = "server_id"
+#: Where newer MA keeps its random encryption key (the constant's value is MA's own business;
+#: only its being in the settings matters here).
+CONF_ENCRYPTION_KEY: Final = "encryption_key"
+#: How long a test helper waits for a flow to show something (guards against a hang only).
+_TEST_WAIT: Final = 30.0
 
 
 class ConfigController:
@@ -62,11 +85,15 @@ class ConfigController:
         :param mass: The MusicAssistant instance.
         """
         self.mass = mass
-        self._data: dict[str, Any] = {CONF_PROVIDERS: {}}
-        self._key = secrets.token_bytes(32)
+        self._data: dict[str, Any] = {CONF_PROVIDERS: {}, CONF_SERVER_ID: uuid.uuid4().hex}
         # MA sets these at start-up; Config.get_value/to_raw use them for SECURE_STRING.
         config_entries.ENCRYPT_CALLBACK = self.encrypt_string
         config_entries.DECRYPT_CALLBACK = self.decrypt_string
+
+    def _fernet(self) -> Fernet:
+        """Return the cipher: 2.9 derives its key from the server id."""
+        server_id = str(self._data[CONF_SERVER_ID])
+        return Fernet(base64.urlsafe_b64encode(server_id.encode()[:32]))
 
     # --- raw storage -----------------------------------------------------------------------
 
@@ -116,9 +143,7 @@ class ConfigController:
         """
         if str_value.startswith(ENCRYPT_SUFFIX):
             return str_value  # already encrypted (a stored raw value): MA leaves it alone
-        data = str_value.encode()
-        mixed = bytes(b ^ self._key[i % len(self._key)] for i, b in enumerate(data))
-        return ENCRYPT_SUFFIX + base64.urlsafe_b64encode(mixed).decode()
+        return ENCRYPT_SUFFIX + self._fernet().encrypt(str_value.encode()).decode()
 
     def decrypt_string(self, encrypted_str: str) -> str:
         """
@@ -128,12 +153,12 @@ class ConfigController:
         """
         if not encrypted_str or not encrypted_str.startswith(ENCRYPT_SUFFIX):
             return encrypted_str
+        token = encrypted_str[len(ENCRYPT_SUFFIX) :].encode()
         try:
-            mixed = base64.urlsafe_b64decode(encrypted_str[len(ENCRYPT_SUFFIX) :])
-        except ValueError as err:
-            msg = "Could not decrypt string"
+            return self._fernet().decrypt(token).decode()
+        except InvalidToken as err:
+            msg = "Password decryption failed"
             raise InvalidDataError(msg) from err
-        return bytes(b ^ self._key[i % len(self._key)] for i, b in enumerate(mixed)).decode()
 
     # --- provider values -------------------------------------------------------------------
 
@@ -358,6 +383,16 @@ class ConfigController:
         return conf
 
 
+@dataclass
+class ActiveFlow:
+    """A running setup flow (``ActiveSetupFlow`` in MA): its session, target and task."""
+
+    session: SetupSession
+    #: What the flow (re)configures; one flow per target.
+    target_key: str
+    task: asyncio.Task[None] | None = None
+
+
 class FlowConfigController(ConfigController):
     """Settings storage, provider configs and setup flows (newer MA)."""
 
@@ -368,12 +403,24 @@ class FlowConfigController(ConfigController):
         :param mass: The MusicAssistant instance.
         """
         super().__init__(mass)
-        self.flows: dict[str, SetupSession] = {}
-        self._flow_tasks: dict[str, asyncio.Task[None]] = {}
+        # Newer MA encrypts with a random key kept in the settings (not the server id).
+        self._data[CONF_ENCRYPTION_KEY] = Fernet.generate_key().decode()
+        self._flows: dict[str, ActiveFlow] = {}
+        #: Every flow started, finished ones too (for tests that look back at their steps).
+        self.sessions: dict[str, SetupSession] = {}
+
+    def _fernet(self) -> Fernet:
+        """Return the cipher: newer MA's random key from the settings."""
+        return Fernet(str(self._data[CONF_ENCRYPTION_KEY]).encode())
+
+    @property
+    def flows(self) -> dict[str, SetupSession]:
+        """Return the running flows by id (a finished or aborted flow is gone at once)."""
+        return {flow_id: flow.session for flow_id, flow in self._flows.items()}
 
     def update_provider_last_error(self, instance_id: str, error: Any) -> None:
         """
-        Persist (or clear) a provider's structured last_error.
+        Persist (or clear) a provider's structured last_error (only while its config exists).
 
         :param instance_id: The instance id.
         :param error: A ``ProviderError``, or None.
@@ -385,20 +432,12 @@ class FlowConfigController(ConfigController):
 
     def record_load_error(self, instance_id: str, error: Exception) -> None:
         """
-        Store why a provider failed to load, as a structured error.
+        Store why a provider failed to load, as a structured error (``_provider_error_from_exc``).
 
         :param instance_id: The instance id.
         :param error: The load error.
         """
-        # newer models only
-        from music_assistant_models.config_entries import (  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
-            ProviderError,
-        )
-
-        code = getattr(error, "error_code", 999)
-        self.update_provider_last_error(
-            instance_id, ProviderError(error_code=code, message=str(error))
-        )
+        self.update_provider_last_error(instance_id, provider_error_from_exc(error))
 
     def clear_load_error(self, instance_id: str) -> None:
         """
@@ -418,7 +457,7 @@ class FlowConfigController(ConfigController):
         last_error = raw.get("last_error")
         if last_error:
             code = last_error.get("error_code") if isinstance(last_error, dict) else 999
-            return "auth_required" if code in (6, 20, 21, 23) else "error"
+            return "auth_required" if code in AUTH_ERROR_CODES else "error"
         return "loaded" if self.mass.get_provider(instance_id) is not None else "loading"
 
     def get_provider_setup_value(
@@ -539,7 +578,9 @@ class FlowConfigController(ConfigController):
         from ..models.setup_flow import SetupFlowContext  # noqa: PLC0415 - newer models only
 
         context = SetupFlowContext(kind="setup", reason="user", domain=provider_domain)
-        return await self._start_flow(context, self._finish_provider_setup)
+        return await self._start_flow(
+            context, f"provider_setup:{provider_domain}", self._finish_provider_setup
+        )
 
     async def reconfigure_provider(self, instance_id: str) -> SetupFlowStep:
         """
@@ -553,20 +594,17 @@ class FlowConfigController(ConfigController):
         if not raw:
             msg = f"No config found for provider id {instance_id}"
             raise KeyError(msg)
-        last_error = raw.get("last_error")
-        code = last_error.get("error_code") if isinstance(last_error, dict) else None
-        reason: FlowReason = (
-            "user" if not last_error else ("auth" if code in (6, 20, 21, 23) else "error")
-        )
         context = SetupFlowContext(
             kind="reconfigure",
-            reason=reason,
+            reason=reconfigure_reason(raw.get("last_error")),
             domain=raw["domain"],
             instance_id=instance_id,
             setup_data=self._decrypt_values(raw.get("setup_data") or {}),
             values=self._decrypt_values(raw.get("values") or {}),
         )
-        return await self._start_flow(context, self._finish_provider_reconfigure)
+        return await self._start_flow(
+            context, f"provider_reconfigure:{instance_id}", self._finish_provider_reconfigure
+        )
 
     async def submit_setup_flow(
         self, flow_id: str, values: dict[str, ConfigValueType]
@@ -577,67 +615,110 @@ class FlowConfigController(ConfigController):
         :param flow_id: The flow id.
         :param values: The form values.
         """
-        session = self.flows[flow_id]
+        session = self._get_flow(flow_id).session
         if (error_step := session.handle_submit(values)) is not None:
             return error_step
+        submitted = session.current_step
         await session.wait_for_step_change(NEXT_STEP_TIMEOUT)
+        if session.current_step is submitted:
+            # still working on the next step: the consumed form must not be served again
+            session.progress("working")
         step = session.current_step
         assert step is not None
         return step
+
+    async def get_setup_flow(self, flow_id: str) -> SetupFlowStep:
+        """
+        Return the current step of a running flow (API ``config/flows/get``).
+
+        :param flow_id: The flow id.
+        """
+        session = self._get_flow(flow_id).session
+        session.last_activity = time.monotonic()
+        if session.current_step is None:
+            msg = "The setup flow has not produced a step yet"
+            raise ActionUnavailable(msg)
+        return session.current_step
+
+    async def abort_setup_flow(self, flow_id: str) -> None:
+        """
+        Abort a running flow: the user cancelled (API ``config/flows/abort``).
+
+        :param flow_id: The flow id.
+        """
+        await self._abort_flow(self._get_flow(flow_id), "aborted")
+
+    def sweep_idle_flows(self, now: float | None = None) -> None:
+        """
+        Abort the flows idle for :data:`IDLE_FLOW_TTL` (MA runs this every minute).
+
+        A flow whose current step counts down to a deadline still ahead is left alone.
+
+        :param now: ``time.monotonic()`` as the sweep sees it (tests move it ahead).
+        """
+        now = time.monotonic() if now is None else now
+        for flow in list(self._flows.values()):
+            step = flow.session.current_step
+            if step is not None and step.expires_at is not None and step.expires_at > time.time():
+                continue
+            if now - flow.session.last_activity >= IDLE_FLOW_TTL:
+                self.mass.create_task(self._abort_flow(flow, "timed_out"))
 
     async def wait_for_flow(self, flow_id: str) -> SetupFlowStep:
         """
         Wait until a flow shows something other than progress (a test helper).
 
-        :param flow_id: The flow id.
+        :param flow_id: The flow id (a finished flow's too).
         """
-        session = self.flows[flow_id]
-        async with asyncio.timeout(NEXT_STEP_TIMEOUT):
+        session = self.sessions[flow_id]
+        async with asyncio.timeout(_TEST_WAIT):
             while session.current_step is None or session.current_step.type == "progress":
                 session._step_changed.clear()
-                await session.wait_for_step_change(NEXT_STEP_TIMEOUT)
+                await session.wait_for_step_change(_TEST_WAIT)
         return session.current_step
 
-    async def abort_setup_flow(self, flow_id: str) -> None:
-        """
-        Abort a running flow (API ``config/flows/abort``).
-
-        :param flow_id: The flow id.
-        """
-        task = self._flow_tasks.get(flow_id)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
-        session = self.flows.get(flow_id)
-        if session is not None and (
-            session.current_step is None or session.current_step.type not in ("finish", "abort")
-        ):
-            session.publish_abort("aborted")
+    def _get_flow(self, flow_id: str) -> ActiveFlow:
+        if flow := self._flows.get(flow_id):
+            return flow
+        msg = f"Unknown (or finished) setup flow: {flow_id}"
+        raise KeyError(msg)
 
     async def _start_flow(
         self,
-        context: Any,
+        context: SetupFlowContext,
+        target_key: str,
         finish_handler: Callable[[SetupSession, dict[str, ConfigValueType]], Awaitable[Any]],
     ) -> SetupFlowStep:
         from ..models.setup_flow import SetupSession  # noqa: PLC0415 - newer models only
 
+        # one flow per target: a new one replaces a lingering older one
+        while existing := next(
+            (f for f in self._flows.values() if f.target_key == target_key), None
+        ):
+            await self._abort_flow(existing, "replaced")
         module = self.mass.get_setup_flow_module(context.domain)
         flow_id = uuid.uuid4().hex
         session = SetupSession(self.mass, flow_id, context, finish_handler)
-        self.flows[flow_id] = session
-        self._flow_tasks[flow_id] = self.mass.create_task(self._run_flow(session, module))
+        flow = ActiveFlow(session, target_key)
+        self._flows[flow_id] = flow
+        self.sessions[flow_id] = session
+        flow.task = self.mass.create_task(self._run_flow(flow, module))
         if session.current_step is None:
             await session.wait_for_step_change(NEXT_STEP_TIMEOUT)
-        assert session.current_step is not None
+        if session.current_step is None:
+            await self._abort_flow(flow, "internal_error")
+            msg = "Setup flow did not produce a first step"
+            raise SetupFailedError(msg)
         return session.current_step
 
-    async def _run_flow(self, session: SetupSession, module: Any) -> None:
+    async def _run_flow(self, flow: ActiveFlow, module: Any) -> None:
         from ..models.setup_flow import (  # noqa: PLC0415 - newer models only
             AbortFlow,
             SetupFlowError,
             StepExpiredError,
         )
 
+        session = flow.session
         try:
             await module.run_setup(session)
         except AbortFlow as err:
@@ -647,7 +728,7 @@ class FlowConfigController(ConfigController):
         except SetupFlowError as err:
             session.publish_abort(str(err) or "internal_error")
         except asyncio.CancelledError:
-            raise
+            raise  # the canceller publishes the ABORT step
         except Exception:  # noqa: BLE001 - what the real engine does
             session.publish_abort("internal_error")
         else:
@@ -655,6 +736,18 @@ class FlowConfigController(ConfigController):
                 session.publish_abort("internal_error")
         finally:
             session.close()
+            self._flows.pop(session.flow_id, None)
+
+    async def _abort_flow(self, flow: ActiveFlow, reason: str) -> None:
+        if flow.task is not None and not flow.task.done():
+            flow.task.cancel()
+            _, pending = await asyncio.wait([flow.task], timeout=FLOW_ABORT_CLEANUP_TIMEOUT)
+            if pending:
+                flow.session.close()  # MA stops waiting for a wedged clean-up
+        self._flows.pop(flow.session.flow_id, None)
+        step = flow.session.current_step
+        if step is None or step.type not in ("finish", "abort"):
+            flow.session.publish_abort(reason)
 
     async def _finish_provider_setup(
         self, session: SetupSession, values: dict[str, ConfigValueType]
@@ -680,14 +773,24 @@ class FlowConfigController(ConfigController):
         instance_id = session.context.instance_id
         assert instance_id is not None
         conf_key = f"{CONF_PROVIDERS}/{instance_id}"
+        if not self.get(conf_key):
+            msg = f"Provider {instance_id} no longer exists"
+            raise SetupFlowError(msg)
         snapshot = dict(self.get(f"{conf_key}/setup_data") or {})
         self.set(f"{conf_key}/setup_data", {**snapshot, **self._encrypt_values(values)})
         try:
             config = await self.get_provider_config(instance_id)
             await self.mass.load_provider_config(config)
-        except Exception as err:
+        except asyncio.CancelledError:
             self.set(f"{conf_key}/setup_data", snapshot)
-            raise SetupFlowError(str(err) or err.__class__.__name__) from err
+            raise
+        except Exception as err:
+            # the failed load recorded last_error (and left the instance unloaded)
+            self.set(f"{conf_key}/setup_data", snapshot)
+            raise SetupFlowError(
+                str(err) or err.__class__.__name__,
+                translation_key=getattr(err, "translation_key", None),
+            ) from err
         self.update_provider_last_error(instance_id, None)
         return {"instance_id": instance_id}
 
@@ -717,7 +820,7 @@ class FlowConfigController(ConfigController):
         try:
             await self.mass.load_provider_config(config)
         except BaseException:
-            self.remove(conf_key)
+            self.remove(conf_key)  # the whole config goes, last_error included
             raise
         return config
 
@@ -733,3 +836,39 @@ class FlowConfigController(ConfigController):
             with contextlib.suppress(InvalidDataError):
                 decrypted[key] = self.decrypt_string(value) if isinstance(value, str) else value
         return decrypted
+
+
+def provider_error_from_exc(exc: BaseException) -> Any:
+    """
+    Return the ``ProviderError`` MA records for a load failure (``mass._provider_error_from_exc``).
+
+    :param exc: The load error.
+    """
+    # newer models only
+    from music_assistant_models.config_entries import (  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+        ProviderError,
+    )
+    from music_assistant_models.errors import MusicAssistantError  # noqa: PLC0415
+
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, MusicAssistantError):
+        return ProviderError(
+            error_code=exc.error_code,
+            message=message,
+            translation_key=getattr(exc, "translation_key", None),
+            translation_args=list(getattr(exc, "translation_args", [])),
+            translation_owner=getattr(exc, "translation_owner", None),
+        )
+    return ProviderError(error_code=999, message=message)
+
+
+def reconfigure_reason(last_error: Any) -> FlowReason:
+    """
+    Return why a reconfigure flow runs, from the stored ``last_error`` (``_reconfigure_reason``).
+
+    :param last_error: The stored value (a dict; a legacy plain string counts as "error").
+    """
+    if not last_error:
+        return "user"
+    code = last_error.get("error_code") if isinstance(last_error, dict) else None
+    return "auth" if code in AUTH_ERROR_CODES else "error"

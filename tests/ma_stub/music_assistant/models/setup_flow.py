@@ -1,10 +1,14 @@
 """
-The setup-flow session of newer Music Assistant (server ``models/setup_flow.py`` @7b396426).
+The setup-flow session of newer Music Assistant (server ``models/setup_flow.py`` @401ef2bb).
 
 Same signatures and the same step semantics as the real one: a form strips secret values from
-the published step and bans action entries, a submit validates with ``parse_value`` and wakes
-the flow coroutine, ``progress_until`` awaits under an optional deadline. The external
-(browser callback) steps are left out: the Alexa flow does not use them.
+the published step and bans action entries, a submit validates with ``parse_value`` (an empty
+string passes a required STRING field: only None is missing) and wakes the flow coroutine;
+``progress_until`` and ``form`` await under an optional deadline, stamped on the step as the
+absolute ``expires_at``, and raise :class:`StepExpiredError` when it passes. Errors given as a
+:class:`SetupFlowError` keep their translation key (which a client then sees translated, from
+the owner's or the shared strings). The external (browser callback) steps are left out: the
+Alexa flow does not use them.
 """
 
 # The stand-in is type-checked from its own folder: relative imports keep its types.
@@ -28,10 +32,13 @@ from music_assistant_models.enums import (  # type: ignore[attr-defined,unused-i
 from music_assistant_models.errors import ActionUnavailable
 from music_assistant_models.setup_flow import (  # type: ignore[import-not-found,unused-ignore]
     SetupFlowStep,
+    TranslationRef,
 )
 
+from ..constants import ENCRYPT_SUFFIX
+
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
     from ..mass import MusicAssistant
 
@@ -44,15 +51,25 @@ FlowReason = Literal["user", "auth", "error"]
 class SetupFlowError(Exception):
     """Error raised into the flow coroutine when session.finish() failed."""
 
-    def __init__(self, message: str, translation_key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        translation_key: str | None = None,
+        translation_args: list[Any] | None = None,
+        translation_owner: str | None = None,
+    ) -> None:
         """
         Initialize the error.
 
         :param message: Human readable description of the failure.
         :param translation_key: Optional translation slug of the underlying error.
+        :param translation_args: Optional placeholder values of the translated message.
+        :param translation_owner: Optional namespace owning the translated message.
         """
         super().__init__(message)
         self.translation_key = translation_key
+        self.translation_args = translation_args or []
+        self.translation_owner = translation_owner
 
 
 class StepExpiredError(Exception):
@@ -111,6 +128,7 @@ class SetupSession:
         self.current_step: SetupFlowStep | None = None
         self.finished = False
         self.last_activity = time.monotonic()
+        self.finish_step_id = "finish"
         self._finish_handler = finish_handler
         self._translation_owner = f"provider.{context.domain}"
         self._input_future: asyncio.Future[dict[str, ConfigValueType]] | None = None
@@ -122,7 +140,7 @@ class SetupSession:
         self,
         entries: list[ConfigEntry],
         step_id: str = "user",
-        errors: dict[str, str] | None = None,
+        errors: Mapping[str, str | SetupFlowError] | None = None,
         last_step: bool | None = None,  # noqa: FBT001 - MA's signature
         expires_in: float | None = None,
         translation_params: list[str] | None = None,
@@ -132,7 +150,7 @@ class SetupSession:
 
         :param entries: The config entries that make up the form fields.
         :param step_id: Stable slug identifying this step.
-        :param errors: Optional field-key (or "base") -> error slug to display.
+        :param errors: Optional field-key (or "base") -> error slug, message or setup error.
         :param last_step: Optional hint that this is the flow's final form.
         :param expires_in: Optional deadline in seconds.
         :param translation_params: Optional values for placeholders in the step translations.
@@ -141,10 +159,18 @@ class SetupSession:
             FlowStepType.FORM,
             step_id,
             entries=self._prepare_entries(entries),
-            errors=dict(errors) if errors else {},
+            errors={key: str(error) for key, error in (errors or {}).items()},
             last_step=last_step,
+            translation_params=translation_params,
+            expires_in=expires_in,
         )
-        del translation_params
+        for key, error in (errors or {}).items():
+            if isinstance(error, SetupFlowError) and error.translation_key:
+                step.error_translations[key] = TranslationRef(
+                    key=error.translation_key,
+                    args=list(error.translation_args),
+                    owner=error.translation_owner,
+                )
         self._input_future = asyncio.get_running_loop().create_future()
         self._publish_step(step)
         try:
@@ -189,7 +215,9 @@ class SetupSession:
         :param image: Optional data-URI illustration.
         :param expires_in: Optional deadline in seconds.
         """
-        step = self._build_step(FlowStepType.PROGRESS, step_id, progress_text=text, image=image)
+        step = self._build_step(
+            FlowStepType.PROGRESS, step_id, progress_text=text, image=image, expires_in=expires_in
+        )
         self._publish_step(step)
         return await self._await_with_deadline(awaitable, expires_in)
 
@@ -204,7 +232,8 @@ class SetupSession:
             raise RuntimeError(msg)
         result = await self._finish_handler(self, values)
         self.finished = True
-        self._publish_step(self._build_step(FlowStepType.FINISH, "finish", result=result))
+        step = self._build_step(FlowStepType.FINISH, self.finish_step_id, result=result)
+        self._publish_step(step)
         return result
 
     # --- engine-facing ---------------------------------------------------------------------
@@ -224,6 +253,7 @@ class SetupSession:
         ):
             msg = "The setup flow is not awaiting form input"
             raise ActionUnavailable(msg)
+        self.last_activity = time.monotonic()
         errors: dict[str, str] = {}
         parsed: dict[str, ConfigValueType] = {}
         submitted = [replace(e, value=values.get(e.key, e.value)) for e in step.entries]
@@ -232,6 +262,7 @@ class SetupSession:
                 continue
             raw_value = values.get(entry.key, entry.value)
             try:
+                _refuse_encrypted(raw_value)
                 parsed[entry.key] = entry.parse_value(
                     raw_value, allow_none=not _dependency_met(entry, submitted)
                 )
@@ -241,6 +272,7 @@ class SetupSession:
                     entry.value = raw_value
             if entry.type == ConfigEntryType.SECURE_STRING:
                 entry.value = None
+        step.error_translations.clear()
         if errors:
             step.errors = errors
             self._publish_step(step)
@@ -262,13 +294,20 @@ class SetupSession:
         except TimeoutError:
             return
 
-    def publish_abort(self, reason: str) -> None:
+    def publish_abort(self, reason: str | SetupFlowError) -> None:
         """
         Publish the terminal ABORT step for this flow.
 
-        :param reason: Why the flow was aborted.
+        :param reason: Why the flow was aborted: a slug, or a setup error (translated).
         """
-        self._publish_step(self._build_step(FlowStepType.ABORT, "abort", reason=reason))
+        step = self._build_step(FlowStepType.ABORT, "abort", reason=str(reason) or "internal_error")
+        if isinstance(reason, SetupFlowError) and reason.translation_key:
+            step.reason_translation = TranslationRef(
+                key=reason.translation_key,
+                args=list(reason.translation_args),
+                owner=reason.translation_owner,
+            )
+        self._publish_step(step)
 
     def close(self) -> None:
         """Release the session's engine resources."""
@@ -295,6 +334,8 @@ class SetupSession:
         image: str | None = None,
         result: dict[str, str] | None = None,
         reason: str | None = None,
+        translation_params: list[str] | None = None,
+        expires_in: float | None = None,
     ) -> SetupFlowStep:
         return SetupFlowStep(
             flow_id=self.flow_id,
@@ -306,9 +347,12 @@ class SetupSession:
             progress_text=progress_text,
             progress=progress,
             image=image,
+            # the absolute deadline, so a client that fetches the step again counts down right
+            expires_at=time.time() + expires_in if expires_in is not None else None,
             result=result,
             reason=reason,
             translation_owner=self._translation_owner,
+            translation_params=translation_params,
         )
 
     def _prepare_entries(self, entries: list[ConfigEntry]) -> list[ConfigEntry]:
@@ -317,7 +361,8 @@ class SetupSession:
             if entry.action or entry.type == ConfigEntryType.ACTION:
                 msg = f"Config entry {entry.key} is an action entry, not allowed in setup flows"
                 raise ValueError(msg)
-            copied = replace(entry)
+            owner = getattr(entry, "translation_owner", None) or self._translation_owner
+            copied = replace(entry, translation_owner=owner)  # type: ignore[call-arg,unused-ignore]
             if copied.type == ConfigEntryType.SECURE_STRING:
                 copied.value = None
             prepared.append(copied)
@@ -330,6 +375,13 @@ class SetupSession:
         self._step_changed.set()
         event = EventType.SETUP_FLOW_UPDATED  # type: ignore[attr-defined,unused-ignore]
         self.mass.signal_event(event, object_id=self.flow_id, data=step)
+
+
+def _refuse_encrypted(value: Any) -> None:
+    """Refuse a submitted encrypted value: only the server ever makes one."""
+    if isinstance(value, str) and value.startswith(ENCRYPT_SUFFIX):
+        msg = "Encrypted values can not be submitted"
+        raise ValueError(msg)
 
 
 def _dependency_met(entry: ConfigEntry, entries: list[ConfigEntry]) -> bool:
