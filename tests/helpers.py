@@ -86,6 +86,7 @@ def make_manager(
     clock: FakeClock,
     *,
     marketplace: str = "amazon.com",
+    request_timeout: float = 5,
 ) -> AuthSessionManager:
     """
     Return a session manager talking to the simulator, with pacing off and the fake clock.
@@ -95,6 +96,7 @@ def make_manager(
     :param base_url: The simulator's base URL.
     :param clock: The fake clock.
     :param marketplace: The account's marketplace.
+    :param request_timeout: Seconds one request may take (a guard against a hang).
     """
     return AuthSessionManager(
         session=session,
@@ -103,7 +105,7 @@ def make_manager(
         endpoint=base_url,
         clock=clock,
         pace=0,
-        request_timeout=5,
+        request_timeout=request_timeout,
     )
 
 

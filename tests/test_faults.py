@@ -881,6 +881,8 @@ _BEARER = {"access_token": "Atna|a", "refresh_token": "Atnr|r", "expires_in": "6
         {"response": {"success": {"tokens": {"bearer": {**_BEARER, "expires_in": "soon"}}}}},
         {"response": {"success": {"tokens": {"bearer": _BEARER, "website_cookies": [{}]}}}},
         {"response": {"success": {"tokens": {"bearer": _BEARER, "mac_dms": "x"}}}},
+        {"response": {"success": {"tokens": {"bearer": {**_BEARER, "access_token": ["a"]}}}}},
+        {"response": {"success": {"tokens": {"bearer": {**_BEARER, "refresh_token": {}}}}}},
     ],
     ids=[
         "list",
@@ -891,6 +893,9 @@ _BEARER = {"access_token": "Atna|a", "refresh_token": "Atnr|r", "expires_in": "6
         "bad-lifetime",
         "nameless-cookie",
         "bad-mac-dms",
+        # mashumaro would turn these into the tokens "['a']" and "{}" (or pass them through).
+        "list-as-token",
+        "object-as-token",
     ],
 )
 async def test_registration_answer_of_the_wrong_shape_is_unexpected(

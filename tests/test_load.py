@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .helpers import FakeClock
 
 ACCOUNTS: Final = 200
+#: Seconds one request may take in the load test (only a guard against a hang).
+LOAD_REQUEST_TIMEOUT: Final = 60.0
 #: Per account: a sign-in (6), two concurrent refreshes sharing one (3), a validity check (1).
 REQUESTS_PER_ACCOUNT: Final = 6 + 3 + 1
 
@@ -85,8 +87,16 @@ async def test_many_accounts_sign_in_and_refresh_at_once(
     keys = [pyotp.random_base32(length=52) for _ in range(ACCOUNTS)]
     for index, key in enumerate(keys):
         simulator.add_account(email_of(index), f"password-{index}", key)
+    # 200 sign-ins share one event loop with the simulator: on a busy machine one request can
+    # wait longer than the usual 5 s guard without anything being wrong.
     managers = [
-        make_manager(shared_session, tmp_path / f"account-{i:03d}", simulator.base_url, clock)
+        make_manager(
+            shared_session,
+            tmp_path / f"account-{i:03d}",
+            simulator.base_url,
+            clock,
+            request_timeout=LOAD_REQUEST_TIMEOUT,
+        )
         for i in range(ACCOUNTS)
     ]
     try:

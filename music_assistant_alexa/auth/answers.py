@@ -9,7 +9,9 @@ live only while an answer is read and hold tokens and cookies: none has a field 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from mashumaro import DataClassDictMixin
@@ -20,7 +22,7 @@ from .models import StoredCookie
 
 
 class AnswerModel(DataClassDictMixin):
-    """Base of every answer model: extra keys ignored, compiled on first use."""
+    """Base of every answer model: extra keys ignored, compiled on first use, scalars checked."""
 
     class Config(BaseConfig):
         """mashumaro settings shared by every answer model."""
@@ -28,6 +30,57 @@ class AnswerModel(DataClassDictMixin):
         forbid_extra_keys = False
         # Compile the parser at first use, not at import: importing the package stays cheap.
         lazy_compilation = True
+
+    @classmethod
+    def __pre_deserialize__(cls, d: dict[Any, Any]) -> dict[Any, Any]:
+        """
+        Refuse a scalar of the wrong type before mashumaro converts it.
+
+        mashumaro turns anything into a ``str`` field with ``str()`` (newer versions: a list
+        becomes the token ``"['x']"``) or lets it through unchanged (older ones: a dict where a
+        string belongs); either way a malformed answer would pass as a well-formed one.
+
+        :param d: The answer part's raw JSON object.
+        :return: ``d`` unchanged.
+        :raises TypeError: A scalar field holds another type (read as a malformed answer).
+        """
+        for key, allowed in _scalar_fields(cls).items():
+            value = d.get(key)
+            if value is not None and not isinstance(value, allowed):
+                msg = f"{cls.__name__}.{key} is not a {allowed[0].__name__}"
+                raise TypeError(msg)
+        return d
+
+
+#: The JSON types accepted for each scalar field type (Amazon sends some numbers as strings).
+_WIRE_TYPES: dict[Any, tuple[type, ...]] = {
+    str: (str,),
+    bool: (bool,),
+    int: (int, str),
+    float: (int, float, str),
+}
+
+
+#: The scalar fields of each model read so far (worked out once per model, on first use).
+_SCALAR_FIELDS: dict[type, dict[str, tuple[type, ...]]] = {}
+
+
+def _scalar_fields(model: type[AnswerModel]) -> dict[str, tuple[type, ...]]:
+    """Return the wire key and accepted JSON types of each scalar field of a model."""
+    known = _SCALAR_FIELDS.get(model)
+    if known is not None:
+        return known
+    hints = typing.get_type_hints(model)
+    checked: dict[str, tuple[type, ...]] = {}
+    for item in fields(model):  # type: ignore[arg-type]  # every answer model is a dataclass
+        hint = hints[item.name]
+        if isinstance(hint, types.UnionType):
+            options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+            hint = options[0] if len(options) == 1 else None
+        if hint in _WIRE_TYPES:
+            checked[item.metadata.get("alias", item.name)] = _WIRE_TYPES[hint]
+    _SCALAR_FIELDS[model] = checked
+    return checked
 
 
 _Answer = TypeVar("_Answer", bound=AnswerModel)
