@@ -47,8 +47,6 @@ from music_assistant_alexa.guide import command_link
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
 
-    from music_assistant_alexa.diagnostics import HealthCheck
-
 EXIT_OK: Final = 0
 EXIT_BAD_INPUT: Final = 2
 EXIT_NEEDS_USER: Final = 3
@@ -349,6 +347,9 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
         render_checks,
         run_checks,
     )
+    from music_assistant_alexa.diagnostics.handoff import (  # noqa: PLC0415 - doctor only
+        alexa_players_file_checks,
+    )
 
     async def body(manager: AuthSessionManager) -> int:
         with contextlib.suppress(AlexaAuthError):
@@ -356,7 +357,10 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
         key = os.environ.get("AMAZON_2FA_KEY")
         checks = await run_checks(manager, totp_key=key, validate=not args.offline)
         if args.ma_data is not None:
-            checks.extend(await _handoff_checks(args, manager))
+            files = await alexa_players_file_checks(
+                manager, ma_data=args.ma_data, username=args.username
+            )
+            checks.extend(files)
         if args.json:
             report = await build_report(manager, checks)
             out(json.dumps(report, indent=2, sort_keys=True))
@@ -368,39 +372,6 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
         return EXIT_OK
 
     return await _with_manager(args, body)
-
-
-async def _handoff_checks(
-    args: argparse.Namespace, manager: AuthSessionManager
-) -> list[HealthCheck]:
-    """Return the checks of the Alexa players' session file (read from disk, nothing sent)."""
-    from music_assistant_alexa.auth.handoff import AlexaHandoff  # noqa: PLC0415 - doctor only
-    from music_assistant_alexa.diagnostics.handoff import (  # noqa: PLC0415 - doctor only
-        run_handoff_checks,
-    )
-
-    registration = manager.registration
-    username = args.username or (registration.email if registration is not None else "")
-    if not username:
-        msg = "Not signed in here: give --username, the alexa provider's e-mail address."
-        raise UsageError(msg)
-    if not args.ma_data.is_dir():
-        msg = (
-            f"{args.ma_data} is not a folder: give Music Assistant's data folder (/data in Docker)."
-        )
-        raise UsageError(msg)
-    # The CLI cannot see Music Assistant's running alexa instance: only the files are checked.
-    async with _session(args.endpoint) as session:
-        handoff = AlexaHandoff.for_manager(
-            manager, session=session, ma_data=args.ma_data, username=username, pace=args.pace
-        )
-        cookies = manager.cookies
-        try:
-            return await run_handoff_checks(
-                handoff, session_cookie_timestamp=cookies.timestamp if cookies else None
-            )
-        finally:
-            await handoff.close()
 
 
 async def _cmd_reset(args: argparse.Namespace, out: _Printer) -> int:

@@ -213,3 +213,7 @@ async def test_doctor_checks_the_alexa_players_file_when_given_the_data_folder(
     keys = [check["key"] for check in json.loads(out)["checks"]]
     assert keys[-2:] == ["alexa_handoff", "alexa_cookie_files"]
     assert "@" not in out
+    missing = str(ma_data / "missing")
+    code, out = await run_cli(live_simulator, store, "doctor", "--ma-data", missing, clock=clock)
+    assert code == 2, out
+    assert "is not a folder" in out

@@ -17,11 +17,15 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
+from aiohttp import ClientSession, DummyCookieJar
+
 from music_assistant_alexa.auth.clock import format_utc
 from music_assistant_alexa.auth.cookie_files import CookieFileFormat
 from music_assistant_alexa.auth.cookie_probe import CookieVerdict
 from music_assistant_alexa.auth.errors import ErrorCategory
+from music_assistant_alexa.auth.handoff import AlexaHandoff
 from music_assistant_alexa.auth.handoff_disk import masked_name
+from music_assistant_alexa.auth.handoff_errors import HandoffInputError
 from music_assistant_alexa.auth.handoff_record import Ownership
 from music_assistant_alexa.guide import GuideSlug
 
@@ -29,9 +33,11 @@ from .checks import CheckStatus, HealthCheck
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
     from music_assistant_alexa.auth.errors import AlexaAuthError
-    from music_assistant_alexa.auth.handoff import AlexaHandoff, FoundFile, HandoffInspection
+    from music_assistant_alexa.auth.handoff import FoundFile, HandoffInspection
+    from music_assistant_alexa.auth.session import AuthSessionManager
 
 ALEXA_PLAYERS_CHECK_KEY: Final = "alexa_players"
 HANDOFF_CHECK_KEY: Final = "alexa_handoff"
@@ -248,6 +254,42 @@ async def run_handoff_checks(
         handoff_check(inspection, session_cookie_timestamp=session_cookie_timestamp, now=now),
         cookie_files_check(others),
     ]
+
+
+async def alexa_players_file_checks(
+    manager: AuthSessionManager, *, ma_data: Path, username: str | None = None
+) -> list[HealthCheck]:
+    """
+    Return both hand-off checks for a Music Assistant data folder (disk only; ``doctor``).
+
+    Without Music Assistant, nothing tells which alexa instance runs or how it is doing: only
+    the files are checked.
+
+    :param manager: The account's session manager (restored or not).
+    :param ma_data: Music Assistant's data folder.
+    :param username: The alexa provider's username; default: the session's e-mail address.
+    :raises HandoffInputError: No username to look for, or no such folder.
+    """
+    registration = manager.registration
+    username = username or (registration.email if registration is not None else "")
+    if not username:
+        msg = "Not signed in here: give the alexa provider's e-mail address (--username)."
+        raise HandoffInputError(msg)
+    if not await asyncio.to_thread(ma_data.is_dir):
+        msg = f"{ma_data} is not a folder: give Music Assistant's data folder (/data in Docker)."
+        raise HandoffInputError(msg)
+    # A session of its own that sends nothing: inspecting the files reads the disk only.
+    async with ClientSession(cookie_jar=DummyCookieJar()) as session:
+        handoff = AlexaHandoff.for_manager(
+            manager, session=session, ma_data=ma_data, username=username
+        )
+        cookies = manager.cookies
+        try:
+            return await run_handoff_checks(
+                handoff, session_cookie_timestamp=cookies.timestamp if cookies else None
+            )
+        finally:
+            await handoff.close()
 
 
 # --- the alexa provider instance ---------------------------------------------------------------
