@@ -155,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="run every health check")
     doctor.add_argument("--json", action="store_true")
     doctor.add_argument("--offline", action="store_true", help="do not ask Amazon")
+    doctor.add_argument(
+        "--ma-data",
+        type=Path,
+        default=None,
+        help="also check the Alexa players' session file in Music Assistant's data folder",
+    )
+    doctor.add_argument(
+        "--username",
+        default=None,
+        help="the e-mail address in the alexa provider's settings (default: this session's)",
+    )
     reset = sub.add_parser("reset", help="back up, deregister at Amazon, wipe")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sim = sub.add_parser("simulator", help="run the Amazon simulator on loopback")
@@ -531,12 +542,20 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
         render_checks,
         run_checks,
     )
+    from music_assistant_alexa.diagnostics.handoff import (  # noqa: PLC0415 - doctor only
+        alexa_players_file_checks,
+    )
 
     async def body(manager: AuthSessionManager) -> int:
         with contextlib.suppress(AlexaAuthError):
             await manager.restore(validate=False)
         key = os.environ.get("AMAZON_2FA_KEY")
         checks = await run_checks(manager, totp_key=key, validate=not args.offline)
+        if args.ma_data is not None:
+            files = await alexa_players_file_checks(
+                manager, ma_data=args.ma_data, username=args.username
+            )
+            checks.extend(files)
         if args.json:
             report = await build_report(manager, checks)
             out(strict_json(report))

@@ -506,6 +506,26 @@ async def test_report_holds_no_secret(
     assert simulator.violations == []
 
 
+async def test_report_hides_anything_shaped_like_an_e_mail_address(
+    signed_in: AuthSessionManager,
+) -> None:
+    """Masked addresses in messages and the alexa provider's file names do not reach a report."""
+    checks = [
+        HealthCheck(
+            "alexa_handoff",
+            CheckStatus.OK,
+            "Fed: .alexa/alexa_media.h***@example.com.pickle for h***@example.com.",
+        )
+    ]
+    report = await build_report(signed_in, checks, extra={"note": f"asked {TEST_EMAIL}"})
+    text = json.dumps(report)
+    assert "@" not in text
+    assert report["checks"][0]["message"] == (
+        f"Fed: .alexa/alexa_media.{REDACTED}.pickle for {REDACTED}."
+    )
+    assert report["extra"] == {"note": f"asked {REDACTED}"}
+
+
 async def test_report_contents(
     signed_in: AuthSessionManager, clock: FakeClock, simulator: AmazonSimulator
 ) -> None:

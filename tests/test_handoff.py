@@ -13,6 +13,7 @@ its own expiry already says it is stale.
 
 from __future__ import annotations
 
+import os
 import pickle
 import stat
 from http.cookies import Morsel
@@ -288,6 +289,99 @@ async def test_a_stale_user_file_is_replaced_after_a_backup(
     assert result.backup is not None
     assert result.backup.read_bytes() == users_bytes
     assert simulator.request_count(USERS_ME) == 2  # their file once, ours once
+
+
+async def test_someone_elses_file_from_before_the_session_is_replaced_without_asking(
+    handoff: AlexaHandoff, signed_in: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """A working file of the alexa provider's own sign-in made before ours is no answer to it."""
+    user_file = save_like_music_assistant(signed_in, handoff.ma_data)
+    users_bytes = user_file.read_bytes()
+    registration = signed_in.registration
+    assert registration is not None
+    before = registration.registered_at - 3600  # an hour before this session's sign-in
+    os.utime(user_file, (before, before))
+    simulator.reset_counts()
+
+    result = await handoff.write(HandoffSource.from_manager(signed_in))
+
+    assert result.outcome is HandoffOutcome.REPLACED_OLDER
+    assert result.previous is None  # not asked about: it is older either way
+    assert result.backup is not None
+    assert result.backup.read_bytes() == users_bytes
+    assert simulator.request_count() == 1  # only the verification of ours
+    assert ownership_of_file(user_file) is Ownership.OURS
+
+
+async def test_a_users_file_older_than_our_last_write_is_replaced_a_newer_one_kept(
+    handoff: AlexaHandoff, signed_in: AuthSessionManager
+) -> None:
+    """Once we wrote the file, "newer" means made after that write."""
+    first = await handoff.write(HandoffSource.from_manager(signed_in))
+    record = read_record(first.path)
+    assert record is not None
+    assert record.latest is not None
+    user_file = save_like_music_assistant(signed_in, handoff.ma_data)
+    older = record.latest.written_at - 60  # a file put back with an old date
+    os.utime(user_file, (older, older))
+    await signed_in.refresh()
+
+    result = await handoff.write(HandoffSource.from_manager(signed_in))
+
+    assert result.outcome is HandoffOutcome.REPLACED_OLDER
+
+
+async def test_copies_we_wrote_follow_the_session_without_another_request(
+    handoff: AlexaHandoff,
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+    http_session: aiohttp.ClientSession,
+) -> None:
+    """Our file under another spelling of the username is brought up to date, unasked."""
+    spelling = AlexaHandoff.for_manager(
+        signed_in,
+        session=http_session,
+        ma_data=handoff.ma_data,
+        username=TEST_EMAIL.upper(),
+        pace=0,
+    )
+    try:
+        copy = (await spelling.write(HandoffSource.from_manager(signed_in))).path
+    finally:
+        await spelling.close()
+    await handoff.write(HandoffSource.from_manager(signed_in))
+    await signed_in.refresh()
+    simulator.reset_counts()
+
+    report = await handoff.run(HandoffSource.from_manager(signed_in))
+
+    entry = next(f for f in report.files if f.path == copy)
+    assert entry.action is FileAction.UPDATED
+    assert entry.verdict is CookieVerdict.NOT_ASKED
+    new = {c.name: c.value for c in HandoffSource.from_manager(signed_in).cookies}
+    assert {c.name: c.value for c in read_cookie_file(copy.read_bytes()).cookies} == new
+    assert simulator.request_count() == 1  # the verification of the instance's file only
+    simulator.reset_counts()
+    again = await handoff.run(HandoffSource.from_manager(signed_in))
+    assert next(f for f in again.files if f.path == copy).action is FileAction.KEPT
+    assert simulator.request_count() == 0
+
+
+async def test_other_accounts_files_are_asked_about_only_when_wanted(
+    handoff: AlexaHandoff,
+    signed_in: AuthSessionManager,
+    simulator: AmazonSimulator,
+) -> None:
+    """A routine hand-off reads other accounts' files' dates and asks Amazon nothing about them."""
+    other = save_like_music_assistant(signed_in, handoff.ma_data, username="other@example.com")
+    simulator.reset_counts()
+
+    report = await handoff.run(HandoffSource.from_manager(signed_in), probe_others=False)
+
+    entry = next(f for f in report.files if f.path == other)
+    assert entry.verdict is CookieVerdict.NOT_ASKED
+    assert entry.action is FileAction.KEPT
+    assert simulator.request_count() == 1  # the verification of ours
 
 
 async def test_an_expired_file_costs_no_request(

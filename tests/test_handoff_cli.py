@@ -2,13 +2,14 @@
 ``music-assistant-alexa handoff`` writes the alexa provider's file from the command line.
 
 Exit codes as for every command: 0 done (the path is the last line), 2 bad input (nothing
-written), 3 the session is not valid (nothing written).
+written), 3 the session is not valid (nothing written). ``doctor --ma-data`` checks that file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -180,3 +181,39 @@ async def test_a_revoked_session_exits_3(
     assert code == 3, out
     assert "music-assistant-alexa guide " in out
     assert not (ma_data / ".alexa").exists()
+
+
+async def test_doctor_checks_the_alexa_players_file_when_given_the_data_folder(
+    live_simulator: AmazonSimulator, store: Path, ma_data: Path, clock: FakeClock
+) -> None:
+    """`doctor --ma-data`: no file yet is a warning with its fix; once handed over, a ✓ line."""
+    doctor = ("doctor", "--offline", "--ma-data", str(ma_data))
+    code, out = await run_cli(live_simulator, store, *doctor, clock=clock)
+    assert code == 0, out
+    assert "⚠ Music Assistant's Alexa players have no session file yet" in out
+    assert "music-assistant-alexa guide alexa-players" in out
+    code, out = await run_cli(
+        live_simulator,
+        store,
+        "handoff",
+        "--ma-data",
+        str(ma_data),
+        "--username",
+        TEST_EMAIL,
+        clock=clock,
+    )
+    assert code == 0, out
+
+    code, out = await run_cli(live_simulator, store, *doctor, clock=clock)
+    assert code == 0, out
+    assert "✓ Music Assistant's Alexa players are fed" in out
+    assert TEST_EMAIL not in out
+    code, out = await run_cli(live_simulator, store, *doctor, "--json", clock=clock)
+    assert code == 0, out
+    keys = [check["key"] for check in json.loads(out)["checks"]]
+    assert keys[-2:] == ["alexa_handoff", "alexa_cookie_files"]
+    assert "@" not in out
+    missing = str(ma_data / "missing")
+    code, out = await run_cli(live_simulator, store, "doctor", "--ma-data", missing, clock=clock)
+    assert code == 2, out
+    assert "is not a folder" in out

@@ -10,8 +10,9 @@ are a warning; no message ever holds the e-mail address; nothing is sent to Amaz
 
 from __future__ import annotations
 
+import os
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,10 +24,17 @@ from music_assistant_alexa.auth.cookie_files import (
 )
 from music_assistant_alexa.auth.handoff import AlexaHandoff, HandoffSource
 from music_assistant_alexa.auth.handoff_disk import handoff_file
+from music_assistant_alexa.auth.handoff_errors import (
+    HandoffRejectedError,
+    HandoffUnverifiedError,
+)
 from music_assistant_alexa.diagnostics.checks import CheckStatus, HealthCheck
 from music_assistant_alexa.diagnostics.handoff import (
+    ALEXA_PLAYERS_CHECK_KEY,
     COOKIE_FILES_CHECK_KEY,
     HANDOFF_CHECK_KEY,
+    AlexaPlayersState,
+    alexa_players_check,
     run_handoff_checks,
 )
 from music_assistant_alexa.guide import GuideSlug, guide_link
@@ -224,3 +232,97 @@ async def test_other_accounts_stale_files_are_a_warning(
     assert "alexa_media.n***@example.com.pickle" in check.message
     assert "neighbour" not in check.message
     assert other.read_bytes() == data
+
+
+async def test_a_verdict_amazon_gave_stays_while_the_file_is_unchanged(
+    handoff: AlexaHandoff, signed_in: AuthSessionManager
+) -> None:
+    """A rejected file looks fine by its dates; the last hand-off's verdict keeps it named."""
+    other = save_like_music_assistant(signed_in, handoff.ma_data, username="n@example.com")
+    report = await handoff.run(HandoffSource.from_manager(signed_in))  # asks: another account
+    stored = signed_in.cookies
+    assert stored is not None
+
+    without = await run_handoff_checks(handoff, session_cookie_timestamp=stored.timestamp)
+    with_known = await run_handoff_checks(
+        handoff, session_cookie_timestamp=stored.timestamp, known=report.files
+    )
+
+    assert without[1].status is CheckStatus.OK  # its dates say nothing
+    assert with_known[1].status is CheckStatus.WARNING
+    assert "another account" in with_known[1].message
+    later_time = other.stat().st_mtime + 10
+    os.utime(other, (later_time, later_time))  # changed since: the old verdict no longer applies
+    later = await run_handoff_checks(
+        handoff, session_cookie_timestamp=stored.timestamp, known=report.files
+    )
+    assert later[1].status is CheckStatus.OK
+
+
+def _state(**changes: Any) -> AlexaPlayersState:
+    fields: dict[str, Any] = {
+        "instance_id": "alexa",
+        "enabled": True,
+        "loaded": True,
+        "load_failed": False,
+        "players": 2,
+        "playing": 0,
+    }
+    fields.update(changes)
+    return AlexaPlayersState(**fields)
+
+
+@pytest.mark.parametrize(
+    ("state", "option_on", "status", "phrase"),
+    [
+        pytest.param(None, False, CheckStatus.OK, "is off", id="option-off"),
+        pytest.param(None, True, CheckStatus.OK, "No Alexa player provider", id="none"),
+        pytest.param(_state(), True, CheckStatus.OK, "2 Echo player(s)", id="fed"),
+        pytest.param(
+            _state(reload_pending_since=1.0e9, reload_due_by=1.0e9 + DAY),
+            True,
+            CheckStatus.OK,
+            "once no Echo plays, at the latest",
+            id="restart-waits",
+        ),
+        pytest.param(_state(enabled=False), True, CheckStatus.OK, "disabled", id="disabled"),
+        pytest.param(_state(players=0), True, CheckStatus.WARNING, "no Echo", id="no-players"),
+        pytest.param(
+            _state(loaded=False, load_failed=True),
+            True,
+            CheckStatus.WARNING,
+            "did not start",
+            id="failed",
+        ),
+        pytest.param(_state(loaded=False), True, CheckStatus.WARNING, "not running", id="off"),
+    ],
+)
+def test_the_alexa_players_check_says_how_the_fed_instance_is_doing(
+    state: AlexaPlayersState | None, *, option_on: bool, status: CheckStatus, phrase: str
+) -> None:
+    """One sentence per situation; every problem links the alexa-players section."""
+    check = alexa_players_check(state, option_on=option_on)
+    assert check.key == ALEXA_PLAYERS_CHECK_KEY
+    assert check.status is status
+    assert phrase in check.message
+    if status is not CheckStatus.OK:
+        assert check.guide_slug is GuideSlug.ALEXA_PLAYERS
+
+
+def test_the_alexa_players_check_names_a_mismatch_and_a_failed_hand_off() -> None:
+    """Another account's alexa instance is named (masked); a failed hand-off carries its fix."""
+    mismatch = alexa_players_check(
+        None, option_on=True, unmatched=("alexa: n***@example.com on amazon.de",), marketplace="x"
+    )
+    assert mismatch.status is CheckStatus.WARNING
+    assert "n***@example.com on amazon.de" in mismatch.message
+    failed = alexa_players_check(
+        _state(), option_on=True, error=HandoffRejectedError("Amazon did not accept them.")
+    )
+    assert failed.status is CheckStatus.ERROR
+    assert failed.guide_slug is GuideSlug.COOKIE_REFRESH
+    assert "Amazon did not accept them." in failed.message
+    later = alexa_players_check(
+        _state(), option_on=True, error=HandoffUnverifiedError("Could not ask Amazon.")
+    )
+    assert later.status is CheckStatus.WARNING

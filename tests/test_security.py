@@ -164,6 +164,17 @@ SAFE_REPR_FIELDS: Final = frozenset(
         "outcome",
         "previous",
         "written_at",
+        "signed_in_at",
+        # the alexa provider instance fed (its id and what MA shows of it)
+        "instance_id",
+        "enabled",
+        "loaded",
+        "load_failed",
+        "players",
+        "playing",
+        "reload_pending_since",
+        "reload_due_by",
+        "last_reload_at",
     }
 )
 

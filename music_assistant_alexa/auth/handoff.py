@@ -17,11 +17,17 @@ session into that file:
   A failed verification leaves the old file exactly as it was.
 - **Never fight the user.** ``<name>.handoff.json`` beside the file remembers the hashes of the
   files we wrote. A file with another hash was written by someone else, normally the alexa
-  provider's own sign-in dialog. Such a file is left alone for as long as Amazon accepts it for
-  this account (one request tells); only a stale one (expired, rejected, for another account,
-  unreadable) is replaced, after a backup. ``force`` overrides this, on the user's word.
+  provider's own sign-in dialog. Such a file made after our last write to it (or, before our
+  first write, after this session's sign-in) is the user's deliberate act: it is left alone for
+  as long as Amazon accepts it for this account (one request tells); only a stale one (expired,
+  rejected, for another account, unreadable) is replaced, after a backup. A file of someone
+  else's that is older than that (the alexa provider's sign-in from before this session
+  existed) is replaced with the fresher session, after a backup, without asking Amazon about
+  it. ``force`` replaces any file, on the user's word.
 
-Other accounts' files in the folder are read and checked, never changed.
+Other accounts' files in the folder are read and checked, never changed. Files of this account
+that we wrote earlier under another name (another spelling of the username, alexapy's
+``.cookies`` layout) are kept in step with the session, so they never go stale either.
 """
 
 from __future__ import annotations
@@ -116,6 +122,9 @@ class HandoffSource:
     cookie_timestamp: float
     #: Device secrets that must never appear in a file we write (checked on the bytes).
     forbidden: tuple[str, ...] = field(default=(), repr=False)
+    #: Epoch seconds of the session's sign-in (0: unknown). Someone else's file made before it
+    #: predates the session, and is not the user's answer to it.
+    signed_in_at: float = 0.0
 
     @classmethod
     def from_manager(cls, manager: AuthSessionManager) -> HandoffSource:
@@ -168,6 +177,7 @@ class HandoffSource:
             account=registration.email,
             cookie_timestamp=stored.timestamp,
             forbidden=tuple(s for s in forbidden if s),
+            signed_in_at=registration.registered_at,
         )
 
 
@@ -182,7 +192,14 @@ class HandoffOutcome(StrEnum):
     UNCHANGED = "unchanged"  # our file already holds exactly these cookies
     REPLACED_STALE = "replaced_stale"  # someone else's file no longer worked (kept as .bak)
     REPLACED_FORCED = "replaced_forced"  # someone else's file, replaced on request (kept as .bak)
+    #: Someone else's file from before this session existed, replaced with it (kept as .bak).
+    REPLACED_OLDER = "replaced_older"
     KEPT_USER_FILE = "kept_user_file"  # someone else's working file was left alone
+
+    @property
+    def changed(self) -> bool:
+        """Return whether the file now holds other cookies than before (its reader must reload)."""
+        return self not in (HandoffOutcome.UNCHANGED, HandoffOutcome.KEPT_USER_FILE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +224,7 @@ class FileAction(StrEnum):
 
     FED = "fed"  # the alexa instance's own file, handled by the write
     REPLACED = "replaced"  # this account's stale file, replaced with ours (backup kept)
+    UPDATED = "updated"  # this account's file we wrote before, brought up to the current cookies
     KEPT = "kept"  # this account's file, still working or not ours to judge
     REPORTED = "reported"  # another account's stale file: left as it is, reported
 
@@ -342,22 +360,30 @@ class AlexaHandoff:
 
     # --- the whole hand-off ------------------------------------------------------------------
 
-    async def run(self, source: HandoffSource, *, force: bool = False) -> HandoffReport:
+    async def run(
+        self, source: HandoffSource, *, force: bool = False, probe_others: bool = True
+    ) -> HandoffReport:
         """
         Write the instance's file, then tidy the folder's other files of this account.
 
         Other files of the same account (another spelling of the username, alexapy's
-        ``.cookies`` file) are replaced with ours when stale, after a backup; other accounts'
-        files are checked and reported, never changed.
+        ``.cookies`` file) are replaced with ours when stale, after a backup, and the ones we
+        wrote before are kept in step with the session; other accounts' files are checked and
+        reported, never changed.
 
         :param source: The session's cookies.
         :param force: Replace the instance's file even when someone else's still works.
+        :param probe_others: Ask Amazon about other accounts' files whose dates do not already
+            say they are stale (one request each); without it, only their dates are read.
         :raises HandoffError: The instance's file could not be written (nothing was replaced).
         """
         result = await self.write(source, force=force)
-        found = await self.scan(probe=True, skip=self.path)
+        found = await self.scan(probe=True, skip=self.path, probe_others=probe_others)
+        # The session's cookies were confirmed by Amazon just now (or, unchanged, when they
+        # were first written): copies of them need no second request.
+        verified = result.outcome is not HandoffOutcome.KEPT_USER_FILE
         files = [await self._fed_entry(result)]
-        files.extend([await self._tidy(item, source) for item in found])
+        files.extend([await self._tidy(item, source, verified=verified) for item in found])
         return HandoffReport(result, tuple(files))
 
     async def _fed_entry(self, result: HandoffResult) -> FoundFile:
@@ -370,17 +396,26 @@ class AlexaHandoff:
             verdict = CookieVerdict.VALID  # verified just now, before it replaced anything
         return replace(entry, verdict=verdict, action=FileAction.FED)
 
-    async def _tidy(self, item: FoundFile, source: HandoffSource) -> FoundFile:
+    async def _tidy(self, item: FoundFile, source: HandoffSource, *, verified: bool) -> FoundFile:
         if not item.same_account:
             action = FileAction.REPORTED if item.verdict.stale else FileAction.KEPT
             return replace(item, action=action)
-        if not item.verdict.stale:
+        ours = item.ownership in (Ownership.OURS, Ownership.OURS_EARLIER)
+        if not ours and not item.verdict.stale:
             return replace(item, action=FileAction.KEPT)
         file_format = _FORMAT_OF_SUFFIX[_suffix_of(item.path)]
         result = await self._write_file(
-            item.path, source, file_format, force=False, known=item.verdict
+            item.path,
+            source,
+            file_format,
+            force=False,
+            known=None if ours else item.verdict,
+            verified=verified,
         )
-        return replace(item, action=FileAction.REPLACED, backup=result.backup)
+        if not result.outcome.changed:
+            return replace(item, action=FileAction.KEPT)
+        action = FileAction.UPDATED if ours else FileAction.REPLACED
+        return replace(item, action=action, backup=result.backup)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -399,7 +434,7 @@ class AlexaHandoff:
             self.path, source, CookieFileFormat.AIOHTTP_PICKLE, force=force, known=None
         )
 
-    async def _write_file(
+    async def _write_file(  # noqa: PLR0913 - the file, what goes in, and what is known already
         self,
         path: Path,
         source: HandoffSource,
@@ -407,6 +442,7 @@ class AlexaHandoff:
         *,
         force: bool,
         known: CookieVerdict | None,
+        verified: bool = False,
     ) -> HandoffResult:
         target_user = username_of(path) or self.username
         both_emails = "@" in source.account and "@" in target_user
@@ -425,20 +461,25 @@ class AlexaHandoff:
         previous: CookieVerdict | None = None
         if owner is Ownership.OURS and existing == payload:
             return HandoffResult(path, HandoffOutcome.UNCHANGED)
+        older = False
         if owner is Ownership.FOREIGN:
-            previous = known or await self.probe.verdict(_contents(existing), target_user)
-            if not force and not previous.stale:
+            older = await asyncio.to_thread(_predates_session, path, record, source)
+            if known is not None:
+                previous = known
+            elif not older:
+                previous = await self.probe.verdict(_contents(existing), target_user)
+            if not force and not older and previous is not None and not previous.stale:
                 _LOGGER.info(
                     "Left %s alone: it was written by someone else and still works (%s)",
                     masked_name(path),
                     previous,
                 )
                 return HandoffResult(path, HandoffOutcome.KEPT_USER_FILE, previous=previous)
-        outcome = _outcome(owner, previous, force=force)
+        outcome = _outcome(owner, previous, older=older)
         replaced = await self._replace_verified(
             path,
             payload,
-            _Expected(source, file_format, target_user, digest, existing),
+            _Expected(source, file_format, target_user, digest, existing, ask=not verified),
             record or HandoffRecord(),
         )
         if not replaced:
@@ -491,21 +532,9 @@ class AlexaHandoff:
             msg = "The new session file does not hold the session's cookies; nothing was replaced."
             raise HandoffStorageError(msg)
         if file_format is CookieFileFormat.AIOHTTP_PICKLE:
-            # What Music Assistant's aiohttp makes of the file, through its own CookieJar.load.
-            jar = CookieJar()
-            try:
-                await asyncio.to_thread(jar.load, tmp)
-            except Exception as err:
-                msg = "aiohttp cannot read the new session file; nothing was replaced."
-                raise HandoffStorageError(msg) from err
-            url = URL.build(scheme="https", host=alexa_host, path=USERS_ME_PATH)
-            loaded = {name: morsel.value for name, morsel in jar.filter_cookies(url).items()}
-            if loaded != wanted:
-                msg = (
-                    "aiohttp reads the new session file differently from how it was written; "
-                    "nothing was replaced."
-                )
-                raise HandoffStorageError(msg)
+            await _check_aiohttp_reads(tmp, alexa_host, wanted)
+        if not expected.ask:
+            return  # a copy of cookies Amazon confirmed in this same hand-off
         verdict = await self.probe.ask(
             contents.sent_to(alexa_host), source.marketplace, expected.username
         )
@@ -528,21 +557,32 @@ class AlexaHandoff:
 
     # --- finding files -----------------------------------------------------------------------
 
-    async def scan(self, *, probe: bool = True, skip: Path | None = None) -> list[FoundFile]:
+    async def scan(
+        self, *, probe: bool = True, skip: Path | None = None, probe_others: bool = True
+    ) -> list[FoundFile]:
         """
         Find the session files in the folder and tell which are stale.
+
+        Files we wrote are never asked about: their cookies were confirmed when we wrote them,
+        and their dates say the rest.
 
         :param probe: Ask Amazon about files whose expiry does not already say (one request
             per file); without it, only what the files themselves say is known.
         :param skip: A file to leave out (the instance's own, handled by :meth:`write`).
+        :param probe_others: Ask about other accounts' files too (with ``probe``).
         """
         found = await asyncio.to_thread(self._find, skip)
         if not probe:
             return found
         checked: list[FoundFile] = []
         for item in found:
-            if item.verdict is not CookieVerdict.NOT_ASKED:
-                checked.append(item)  # the file itself already says it is stale
+            ours = item.ownership in (Ownership.OURS, Ownership.OURS_EARLIER)
+            if (
+                item.verdict is not CookieVerdict.NOT_ASKED  # its own dates say it is stale
+                or ours
+                or not (item.same_account or probe_others)
+            ):
+                checked.append(item)
                 continue
             data = await asyncio.to_thread(read_optional, item.path)
             verdict = await self.probe.verdict(_contents(data), item.username)
@@ -626,16 +666,52 @@ class _Expected:
     digest: str
     #: The bytes of the file the decision was made on (None: there was none).
     previous: bytes | None = field(repr=False)
+    #: Ask Amazon about the new file's cookies (False: they were confirmed in this hand-off).
+    ask: bool = True
 
 
-def _outcome(owner: Ownership, previous: CookieVerdict | None, *, force: bool) -> HandoffOutcome:
+async def _check_aiohttp_reads(path: Path, alexa_host: str, wanted: dict[str, str]) -> None:
+    """Load a new pickle with aiohttp's own ``CookieJar.load``, as Music Assistant will."""
+    jar = CookieJar()
+    try:
+        await asyncio.to_thread(jar.load, path)
+    except Exception as err:
+        msg = "aiohttp cannot read the new session file; nothing was replaced."
+        raise HandoffStorageError(msg) from err
+    url = URL.build(scheme="https", host=alexa_host, path=USERS_ME_PATH)
+    loaded = {name: morsel.value for name, morsel in jar.filter_cookies(url).items()}
+    if loaded != wanted:
+        msg = (
+            "aiohttp reads the new session file differently from how it was written; nothing "
+            "was replaced."
+        )
+        raise HandoffStorageError(msg)
+
+
+def _outcome(owner: Ownership, previous: CookieVerdict | None, *, older: bool) -> HandoffOutcome:
     if owner is Ownership.MISSING:
         return HandoffOutcome.WRITTEN
     if owner is not Ownership.FOREIGN:
         return HandoffOutcome.REPLACED
-    if force and (previous is None or not previous.stale):
-        return HandoffOutcome.REPLACED_FORCED
-    return HandoffOutcome.REPLACED_STALE
+    if previous is not None and previous.stale:
+        return HandoffOutcome.REPLACED_STALE
+    if older:
+        return HandoffOutcome.REPLACED_OLDER
+    return HandoffOutcome.REPLACED_FORCED
+
+
+def _predates_session(path: Path, record: HandoffRecord | None, source: HandoffSource) -> bool:
+    """
+    Return whether someone else's file is older than what it would answer (blocking).
+
+    The user's own sign-in in the alexa provider's dialog answers our last write to the file
+    (or, before our first one, this session's sign-in): a file made before that is no answer
+    to anything of ours, and the fresher session replaces it.
+    """
+    latest = record.latest if record is not None else None
+    reference = latest.written_at if latest is not None else source.signed_in_at
+    made = modified_at(path)
+    return made is not None and reference > 0 and made < reference
 
 
 def _suffix_of(path: Path) -> str:

@@ -1,31 +1,45 @@
 """
 Health checks of the hand-off to Music Assistant's Alexa players.
 
+``alexa_players`` says which alexa provider instance this session feeds and how it is doing
+(signed in with its Echo players, waiting for a reload, not running), from what the host knows.
 ``alexa_handoff`` looks at the file the alexa provider instance restores its session from:
 which file it is, how old, in which layout, whether it is the one this provider wrote last and
 holds the session's current cookies, or who else wrote it. ``alexa_cookie_files`` looks at the
 other session files in the same folder (other accounts, other spellings, alexapy's own
-``.cookies``) and names the stale ones. Both read the disk only (nothing is sent to Amazon);
-file names are shown with the e-mail address masked.
+``.cookies``) and names the stale ones. None of them sends anything to Amazon; file names are
+shown with the e-mail address masked.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
+
+from aiohttp import ClientSession, DummyCookieJar
 
 from music_assistant_alexa.auth.clock import format_utc
 from music_assistant_alexa.auth.cookie_files import CookieFileFormat
 from music_assistant_alexa.auth.cookie_probe import CookieVerdict
+from music_assistant_alexa.auth.errors import ErrorCategory
+from music_assistant_alexa.auth.handoff import AlexaHandoff
 from music_assistant_alexa.auth.handoff_disk import masked_name
+from music_assistant_alexa.auth.handoff_errors import HandoffInputError
 from music_assistant_alexa.auth.handoff_record import Ownership
 from music_assistant_alexa.guide import GuideSlug
 
 from .checks import CheckStatus, HealthCheck
 
 if TYPE_CHECKING:
-    from music_assistant_alexa.auth.handoff import AlexaHandoff, FoundFile, HandoffInspection
+    from collections.abc import Iterable
+    from pathlib import Path
 
+    from music_assistant_alexa.auth.errors import AlexaAuthError
+    from music_assistant_alexa.auth.handoff import FoundFile, HandoffInspection
+    from music_assistant_alexa.auth.session import AuthSessionManager
+
+ALEXA_PLAYERS_CHECK_KEY: Final = "alexa_players"
 HANDOFF_CHECK_KEY: Final = "alexa_handoff"
 COOKIE_FILES_CHECK_KEY: Final = "alexa_cookie_files"
 DAY: Final = 86_400.0
@@ -212,17 +226,197 @@ def cookie_files_check(found: tuple[FoundFile, ...] | list[FoundFile]) -> Health
 
 
 async def run_handoff_checks(
-    handoff: AlexaHandoff, *, session_cookie_timestamp: float | None
+    handoff: AlexaHandoff,
+    *,
+    session_cookie_timestamp: float | None,
+    known: Iterable[FoundFile] = (),
 ) -> list[HealthCheck]:
     """
     Inspect the alexa provider's folder (disk only) and return both hand-off checks.
 
     :param handoff: The account's hand-off.
     :param session_cookie_timestamp: When Amazon issued the session's current cookies, if any.
+    :param known: Files as the last hand-off found them (with Amazon's verdicts): a file that
+        has not changed since keeps that verdict, which its dates alone may not tell.
     """
     inspection = await asyncio.to_thread(handoff.inspect)
     now = handoff.clock.time()
+    verdicts = {
+        (item.path, item.modified_at): item.verdict
+        for item in known
+        if item.verdict is not CookieVerdict.NOT_ASKED
+    }
+    others = [
+        replace(item, verdict=verdicts.get((item.path, item.modified_at), item.verdict))
+        for item in inspection.others
+    ]
     return [
         handoff_check(inspection, session_cookie_timestamp=session_cookie_timestamp, now=now),
-        cookie_files_check(inspection.others),
+        cookie_files_check(others),
     ]
+
+
+async def alexa_players_file_checks(
+    manager: AuthSessionManager, *, ma_data: Path, username: str | None = None
+) -> list[HealthCheck]:
+    """
+    Return both hand-off checks for a Music Assistant data folder (disk only; ``doctor``).
+
+    Without Music Assistant, nothing tells which alexa instance runs or how it is doing: only
+    the files are checked.
+
+    :param manager: The account's session manager (restored or not).
+    :param ma_data: Music Assistant's data folder.
+    :param username: The alexa provider's username; default: the session's e-mail address.
+    :raises HandoffInputError: No username to look for, or no such folder.
+    """
+    registration = manager.registration
+    username = username or (registration.email if registration is not None else "")
+    if not username:
+        msg = "Not signed in here: give the alexa provider's e-mail address (--username)."
+        raise HandoffInputError(msg)
+    if not await asyncio.to_thread(ma_data.is_dir):
+        msg = f"{ma_data} is not a folder: give Music Assistant's data folder (/data in Docker)."
+        raise HandoffInputError(msg)
+    # A session of its own that sends nothing: inspecting the files reads the disk only.
+    async with ClientSession(cookie_jar=DummyCookieJar()) as session:
+        handoff = AlexaHandoff.for_manager(
+            manager, session=session, ma_data=ma_data, username=username
+        )
+        cookies = manager.cookies
+        try:
+            return await run_handoff_checks(
+                handoff, session_cookie_timestamp=cookies.timestamp if cookies else None
+            )
+        finally:
+            await handoff.close()
+
+
+# --- the alexa provider instance ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlexaPlayersState:
+    """One alexa provider instance this session feeds, as the host sees it (nothing secret)."""
+
+    instance_id: str
+    enabled: bool
+    #: It runs in the host (its players come and go with it).
+    loaded: bool
+    #: The host recorded an error from its last start.
+    load_failed: bool
+    players: int
+    #: Players whose state says they are playing.
+    playing: int
+    #: The file changed at this time, and a reload to pick it up waits for a quiet moment.
+    reload_pending_since: float | None = None
+    #: The waiting reload happens by then even while an Echo says it plays.
+    reload_due_by: float | None = None
+    #: When it was last reloaded to pick up a new file.
+    last_reload_at: float | None = None
+
+
+def alexa_players_check(  # noqa: PLR0911 - one sentence per situation, in the order they matter
+    state: AlexaPlayersState | None,
+    *,
+    option_on: bool,
+    unmatched: tuple[str, ...] = (),
+    marketplace: str = "",
+    error: AlexaAuthError | None = None,
+) -> HealthCheck:
+    """
+    Return which alexa provider instance the session feeds, and how it is doing.
+
+    :param state: The instance fed (None: no alexa provider instance matches the session).
+    :param option_on: The user wants the Alexa players kept signed in.
+    :param unmatched: Labels (masked) of alexa provider instances of another account or site.
+    :param marketplace: The session's marketplace, for the message about unmatched instances.
+    :param error: Why the last hand-off failed, if it did.
+    """
+    slug = GuideSlug.ALEXA_PLAYERS
+
+    def check(status: CheckStatus, message: str, guide: GuideSlug | None = None) -> HealthCheck:
+        return HealthCheck(ALEXA_PLAYERS_CHECK_KEY, status, message, guide)
+
+    if not option_on:
+        return check(
+            CheckStatus.OK,
+            "Keeping Music Assistant's Alexa players signed in is off: this session is not "
+            "handed to the Alexa player provider.",
+        )
+    if state is None:
+        if unmatched:
+            return check(
+                CheckStatus.WARNING,
+                f"The Alexa player provider ({'; '.join(unmatched)}) signs in to another Amazon "
+                f"account or site than this session ({marketplace}), so it is not fed. Use the "
+                "same account and site in both.",
+                slug,
+            )
+        return check(
+            CheckStatus.OK,
+            "No Alexa player provider is set up in Music Assistant; this session is handed to "
+            "one as soon as it is added with the same account and site.",
+        )
+    name = f"The Alexa player provider ({state.instance_id})"
+    if error is not None:
+        status = (
+            CheckStatus.WARNING if error.category is ErrorCategory.TEMPORARY else CheckStatus.ERROR
+        )
+        return check(
+            status,
+            f"The session could not be handed to the Alexa player provider ({state.instance_id})"
+            f": {error.message}",
+            error.guide_slug,
+        )
+    pending = _pending_text(state)
+    if not state.enabled:
+        return check(
+            CheckStatus.OK,
+            f"{name} is disabled; its session file is kept fresh for when you enable it.",
+        )
+    if not state.loaded:
+        if state.load_failed:
+            return check(
+                CheckStatus.WARNING,
+                f"{name} did not start (Music Assistant says why under Settings, Providers). "
+                f"It restores this session when it starts again.{pending}",
+                slug,
+            )
+        return check(
+            CheckStatus.WARNING,
+            f"{name} is not running; it restores this session when it starts.",
+            slug,
+        )
+    if state.players == 0:
+        then = pending or " It is restarted with this session after the next renewal."
+        return check(
+            CheckStatus.WARNING,
+            f"{name} runs but shows no Echo players: its sign-in failed, or none of your Echo "
+            f"devices can play music.{then}",
+            slug,
+        )
+    reloaded = (
+        f", restarted with it {format_utc(state.last_reload_at)}"
+        if state.last_reload_at is not None
+        else ""
+    )
+    return check(
+        CheckStatus.OK,
+        f"Music Assistant's Alexa players run on this session: {name} is signed in with "
+        f"{state.players} Echo player(s){reloaded}.{pending}",
+    )
+
+
+def _pending_text(state: AlexaPlayersState) -> str:
+    if state.reload_pending_since is None:
+        return ""
+    due = (
+        f", at the latest {format_utc(state.reload_due_by)}"
+        if state.reload_due_by is not None
+        else ""
+    )
+    return (
+        f" Newer cookies were handed over {format_utc(state.reload_pending_since)}; it is "
+        f"restarted to use them once no Echo plays{due}."
+    )

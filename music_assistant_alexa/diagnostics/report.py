@@ -8,13 +8,16 @@ replaced by :data:`REDACTED` wherever it occurs, however deep, and every key in
 :data:`TIMESTAMP_KEYS` is written as UTC text. A field added to a record later shows up at once;
 name it in :data:`TO_REDACT` if it can hold a secret. A report never holds the e-mail address,
 the password, the 2FA key, tokens, cookies, csrf values, device serials, customer ids, the device
-key, ``frc``, ``map-md``, the captcha's address or a credential fingerprint.
+key, ``frc``, ``map-md``, the captcha's address or a credential fingerprint. As a last line,
+anything shaped like an e-mail address in any text (a masked one in a message, the alexa
+provider's file name) is replaced as well.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import platform
+import re
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
@@ -56,6 +59,7 @@ TO_REDACT: Final = frozenset(
         "password",
         "refresh_token",
         "totp_key",
+        "username",
         "value",
     }
 )
@@ -65,15 +69,26 @@ TIMESTAMP_KEYS: Final = frozenset(
         "access_token_expires_at",
         "at",
         "cookie_timestamp",
+        "file_cookie_timestamp",
         "generated_at",
         "last_refresh_at",
+        "last_reload_at",
+        "last_run_at",
+        "live_cookie_timestamp",
         "login_not_before",
+        "modified_at",
         "next_due",
         "not_before",
         "password_submissions",
         "registered_at",
+        "reload_due_by",
+        "reload_pending_since",
     }
 )
+#: The alexa provider's session files are named after the account (``alexa_media.<e-mail>.pickle``).
+_SESSION_FILE_NAME: Final = re.compile(r"alexa_media\.[^\s/]+?(\.pickle|\.cookies)")
+#: Anything shaped like an e-mail address, masked or not ("h***@example.com").
+_EMAIL_LIKE: Final = re.compile(r"[\w.+*%-]+@[\w-]+(?:\.[\w-]+)+")
 #: Distributions whose versions help to reproduce a problem.
 _DISTRIBUTIONS: Final = ("aiohttp", "pyotp", "mashumaro", "music-assistant-models")
 _MAX_EVENTS: Final = 50
@@ -132,6 +147,8 @@ def _present(data: Any, key: str | None = None) -> Any:
         return [_present(item, key) for item in data]
     if key in TIMESTAMP_KEYS and isinstance(data, int | float) and not isinstance(data, bool):
         return iso_utc(data)
+    if isinstance(data, str) and "@" in data:
+        return _EMAIL_LIKE.sub(REDACTED, _SESSION_FILE_NAME.sub(rf"alexa_media.{REDACTED}\1", data))
     return data
 
 

@@ -33,6 +33,8 @@ CONF_MARKETPLACE: Final = "amazon_domain"
 CONF_REFRESH_ENABLED: Final = "cookie_refresh_enabled"
 CONF_REFRESH_INTERVAL: Final = "cookie_refresh_interval_days"
 CONF_NOTIFY: Final = "notify_on_failure"
+#: Hand the session to MA's own alexa (player) provider when it signs in the same account.
+CONF_ALEXA_PLAYERS: Final = "alexa_players_handoff"
 DEFAULT_REFRESH_INTERVAL: Final = 7
 REFRESH_INTERVAL_RANGE: Final = (5, 13)
 

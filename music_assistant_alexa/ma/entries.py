@@ -26,6 +26,7 @@ from music_assistant_alexa.auth.endpoints import DEFAULT_MARKETPLACE, MARKETPLAC
 from music_assistant_alexa.auth.errors import AlexaAuthError
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
 from music_assistant_alexa.diagnostics import CheckKey, CheckStatus
+from music_assistant_alexa.diagnostics.handoff import ALEXA_PLAYERS_CHECK_KEY
 from music_assistant_alexa.guide import GuideSlug
 
 from .constants import (
@@ -35,6 +36,7 @@ from .constants import (
     ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
+    CONF_ALEXA_PLAYERS,
     CONF_CAPTCHA_ANSWER,
     CONF_EMAIL,
     CONF_MARKETPLACE,
@@ -73,7 +75,7 @@ if TYPE_CHECKING:
 #: ``ConfigEntryType.IMAGE`` exists from models 1.1.1xx on; older frontends get a link instead.
 IMAGE_TYPE: Final = getattr(ConfigEntryType, "IMAGE", None)
 #: Checks whose good news goes into the status line instead of an entry of their own.
-_SUMMARY_CHECKS: Final = (CheckKey.COOKIE_AGE, CheckKey.LAST_REFRESH)
+_SUMMARY_CHECKS: Final = (CheckKey.COOKIE_AGE, CheckKey.LAST_REFRESH, ALEXA_PLAYERS_CHECK_KEY)
 #: A guide link in a text: the web route's anchor, or the terminal command's slug.
 _LINKED_SLUG: Final = re.compile(r"(?:#|guide )([a-z0-9][a-z0-9-]*)")
 
@@ -419,7 +421,7 @@ def action_entries(*, existing: bool, captcha: bool, from_form: bool) -> list[Co
 
 def option_entries(link: GuideLinker) -> list[ConfigEntry]:
     """
-    Return the options: automatic refresh, its interval, and notices.
+    Return the options: automatic refresh, its interval, notices, and the Alexa players.
 
     :param link: Renders guide links.
     """
@@ -452,6 +454,21 @@ def option_entries(link: GuideLinker) -> list[ConfigEntry]:
             ),
             default_value=True,
             required=False,
+        ),
+        ConfigEntry(
+            key=CONF_ALEXA_PLAYERS,
+            type=ConfigEntryType.BOOLEAN,
+            label="Keep Music Assistant's Alexa players signed in",
+            description=(
+                "When Music Assistant's own Alexa player provider signs in to the same Amazon "
+                "account and site, this session is written into its cookie file after every "
+                "sign-in and renewal, and it is restarted to use it once no Echo plays. Your "
+                "own newer sign-in there is never overwritten. Does nothing while no such "
+                "provider is set up."
+            ),
+            default_value=True,
+            required=False,
+            help_link=link(GuideSlug.ALEXA_PLAYERS),
         ),
     ]
 

@@ -7,7 +7,8 @@ stored one (no password), or signs in with the stored credentials; an error only
 fix fails the load with ``LoginFailed`` (MA then shows "requires attention" / "auth_required"
 and offers Reconfigure), while a network outage keeps the provider loaded and retries in the
 background. Once loaded, a :class:`~music_assistant_alexa.auth.refresh.RefreshScheduler` keeps
-the cookies fresh; what goes wrong later is kept in :class:`~.health.ProviderHealth`.
+the cookies fresh; what goes wrong later is kept in :class:`~.health.ProviderHealth`; and an
+:class:`~.alexa_feed.AlexaFeed` hands the session to MA's own alexa provider (its Echo players).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from music_assistant_alexa.diagnostics import run_checks
 from music_assistant_alexa.diagnostics.report import build_report
 from music_assistant_alexa.guide import GuideSlug
 
+from .alexa_feed import SESSION_EVENTS, AlexaFeed
 from .constants import (
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
@@ -45,6 +47,7 @@ from .constants import (
     ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
+    CONF_ALEXA_PLAYERS,
     CONF_EMAIL,
     CONF_MARKETPLACE,
     CONF_NOTIFY,
@@ -120,6 +123,13 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             is_current=lambda: mass.get_provider(self.instance_id) is self,
             notify=lambda: self._option_on(CONF_NOTIFY),
             link=self._guide,
+        )
+        self.feed = AlexaFeed(
+            mass,
+            self.context,
+            manager=lambda: self.manager,
+            option_on=lambda: self._option_on(CONF_ALEXA_PLAYERS),
+            changed=self.health.changed,
         )
         self._recovery: asyncio.Task[None] | None = None
         self._sweep: asyncio.Task[None] | None = None
@@ -198,6 +208,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             self._recovery = self.mass.create_task(self._recover())
         else:
             self._start_refresh()
+        self.feed.start()
 
     async def unload(self, is_removed: bool = False) -> None:  # noqa: FBT001, FBT002 - MA's API
         """
@@ -207,6 +218,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         """
         self.health.stop()
         self.context.guide_route.release(self.instance_id)
+        await self.feed.stop()
         await _cancel(self._recovery)
         await _cancel(self._sweep)
         if self.scheduler is not None:
@@ -294,8 +306,11 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         else:
             self._start_refresh()
 
-    def _on_auth_event(self, _event: AuthEvent) -> None:
+    def _on_auth_event(self, event: AuthEvent) -> None:
         self.health.changed()
+        if event.ok and event.kind in SESSION_EVENTS:
+            # New cookies (or a session brought up late): MA's Alexa players get them too.
+            self.feed.session_changed()
 
     # --- the settings ------------------------------------------------------------------------
 
@@ -322,6 +337,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         )
         if self._health_entries is None or self._health_entries[0] != key:
             checks = await run_checks(manager, scheduler=scheduler, validate=False)
+            checks.extend(await self.feed.checks())
             entries = health_section(manager.status(), checks, self.health.problem(), self.link)
             self._health_entries = (key, entries)
         # Copies: MA fills in values of returned entries, which must not leak into the cache.
@@ -411,12 +427,14 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return {"state": "not started"}
         key = stored_secret(self.mass, self.instance_id, CONF_TOTP_KEY)
         checks = await run_checks(manager, scheduler=self.scheduler, totp_key=key, validate=False)
+        checks.extend(await self.feed.checks())
         extra = {
             **self.health.to_dict(),
             "ma_structured_errors": hasattr(self.mass.config, "update_provider_last_error"),
             "notify_on_failure": self._option_on(CONF_NOTIFY),
             "refresh_enabled": self._option_on(CONF_REFRESH_ENABLED),
             "recovery_running": self._recovery is not None and not self._recovery.done(),
+            "alexa_players": self.feed.to_dict(),
         }
         return await build_report(manager, checks, scheduler=self.scheduler, extra=extra)
 

@@ -16,6 +16,9 @@ login as on the real one, and answers requests to them (:meth:`_WebServer.reques
 Timers do not fire by themselves within a test's time: :meth:`MusicAssistant.run_timers` fires
 the pending ones at once, so no test sleeps; what they start runs as tracked tasks
 (:attr:`MusicAssistant.running_tasks`), which a test waits for.
+
+Events go to subscribers as in MA (``subscribe``): a coroutine function runs as a tracked task,
+any other callable soon after. Unloading a player provider unregisters its players first.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from music_assistant_models.enums import EventType
 from music_assistant_models.errors import MusicAssistantError, SetupFailedError
+from music_assistant_models.event import MassEvent
 
 from .constants import CONF_PROVIDERS
 from .controllers.config import AUTH_ERROR_CODES, ConfigController, FlowConfigController
+from .controllers.players import PlayerController
 from .controllers.translations import TranslationController
+from .models.player_provider import PlayerProvider
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
@@ -49,6 +55,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger("music_assistant")
 
 Generation = Literal["old", "new"]
+#: A subscriber: its callback, and the events and object ids it wants (None: all).
+_Listener = tuple[
+    "Callable[[MassEvent], Any]", "tuple[EventType, ...] | None", "tuple[str, ...] | None"
+]
 #: MA retries a failed start-up load after this many seconds.
 LOAD_RETRY_DELAY = 120
 
@@ -147,6 +157,8 @@ class MusicAssistant:
             FlowConfigController(self) if generation == "new" else ConfigController(self)
         )
         self.events: list[tuple[EventType, str | None, Any]] = []
+        self.players = PlayerController(self)
+        self._subscribers: list[_Listener] = []
         self._providers: dict[str, Provider] = {}
         self._manifests: dict[str, ProviderManifest] = {}
         self._modules: dict[str, ModuleType] = {}
@@ -312,6 +324,11 @@ class MusicAssistant:
         """
         try:
             conf = await self.config.get_provider_config(instance_id)
+        except KeyError:
+            return  # removed before it could load
+        if not conf.enabled:
+            return  # disabled before it could load
+        try:
             await self.load_provider_config(conf)
         except Exception as exc:  # noqa: BLE001 - what MA does
             self.config.record_load_error(instance_id, exc)
@@ -355,9 +372,13 @@ class MusicAssistant:
         :param instance_id: The instance id.
         :param is_removed: The provider's config was removed.
         """
-        provider = self._providers.pop(instance_id, None)
+        provider = self._providers.get(instance_id)
         if provider is None:
             return
+        if isinstance(provider, PlayerProvider):
+            for player in provider.players:
+                await self.players.unregister(player.player_id, permanent=is_removed)
+        del self._providers[instance_id]
         provider.available = False
         await provider.unload(is_removed)
         self.signal_event(EventType.PROVIDERS_UPDATED, data=self.get_providers())
@@ -523,3 +544,45 @@ class MusicAssistant:
         :param data: The payload.
         """
         self.events.append((event, object_id, data))
+        if self.closing:
+            return
+        event_obj = MassEvent(event=event, object_id=object_id, data=data)
+        for callback, event_filter, id_filter in list(self._subscribers):
+            if event_filter is not None and event not in event_filter:
+                continue
+            if id_filter is not None and object_id not in id_filter:
+                continue
+            if inspect.iscoroutinefunction(callback):
+                self.create_task(callback, event_obj)
+            else:
+                self.loop.call_soon(callback, event_obj)
+
+    def subscribe(
+        self,
+        cb_func: Callable[[MassEvent], Any],
+        event_filter: EventType | tuple[EventType, ...] | None = None,
+        id_filter: str | tuple[str, ...] | None = None,
+    ) -> Callable[[], None]:
+        """
+        Add a callback for events; return the function that removes it.
+
+        :param cb_func: A function or coroutine function, called with the event.
+        :param event_filter: Only these events.
+        :param id_filter: Only events about these object ids.
+        """
+        if isinstance(event_filter, EventType):
+            event_filter = (event_filter,)
+        if isinstance(id_filter, str):
+            id_filter = (id_filter,)
+        listener: _Listener = (cb_func, event_filter, id_filter)
+        self._subscribers.append(listener)
+
+        def remove_listener() -> None:
+            self._subscribers.remove(listener)
+
+        return remove_listener
+
+    @property
+    def subscribers(self) -> int:
+        """Return how many event listeners there are (a test helper)."""
+        return len(self._subscribers)

@@ -235,6 +235,37 @@ class ConfigController:
                     entry.value = values.get(entry.key, entry.default_value)
         return entries
 
+    async def get_provider_configs(
+        self,
+        provider_type: Any = None,
+        provider_domain: str | None = None,
+        include_values: bool = False,  # noqa: FBT001, FBT002 - MA's signature
+    ) -> list[ProviderConfig]:
+        """
+        Return the stored provider configs, optionally of one type or domain.
+
+        Without ``include_values`` (as here) the configs are parsed without any entries, so no
+        provider's ``get_config_entries`` runs: only the stored fields and raw values are read.
+
+        :param provider_type: Only this provider type.
+        :param provider_domain: Only this domain.
+        :param include_values: Parse each config against its provider's entries.
+        """
+        known = {manifest.domain for manifest in self.mass.get_provider_manifests()}
+        configs = []
+        for raw in (self.get(CONF_PROVIDERS) or {}).values():
+            if provider_type is not None and raw.get("type") != provider_type:
+                continue
+            if provider_domain is not None and raw.get("domain") != provider_domain:
+                continue
+            if raw.get("domain") not in known:
+                continue
+            if include_values:
+                configs.append(await self.get_provider_config(raw["instance_id"]))
+            else:
+                configs.append(cast("ProviderConfig", ProviderConfig.parse([], raw)))
+        return configs
+
     async def get_provider_config(self, instance_id: str) -> ProviderConfig:
         """
         Return the config of one provider instance.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from .player_provider import PlayerProvider
 from .plugin import PluginProvider
 from .provider import Provider
 
-#: In MA the union of the four provider base classes; only plugins exist here.
-ProviderInstanceType = PluginProvider
+#: In MA the union of the four provider base classes; plugins and player providers exist here.
+ProviderInstanceType = PluginProvider | PlayerProvider
 
-__all__ = ["PluginProvider", "Provider", "ProviderInstanceType"]
+__all__ = ["PlayerProvider", "PluginProvider", "Provider", "ProviderInstanceType"]
