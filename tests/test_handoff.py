@@ -41,7 +41,6 @@ from music_assistant_alexa.auth.handoff import (
 from music_assistant_alexa.auth.handoff_disk import (
     backup_file,
     handoff_file,
-    mask_username,
     masked_name,
     username_of,
 )
@@ -52,6 +51,7 @@ from music_assistant_alexa.auth.handoff_errors import (
     HandoffUnverifiedError,
 )
 from music_assistant_alexa.auth.handoff_record import Ownership, ownership_of, read_record
+from music_assistant_alexa.auth.usernames import mask_username
 
 from .handoff_support import save_like_music_assistant
 from .helpers import TEST_EMAIL, TEST_KEY, TEST_PASSWORD, FakeClock, make_manager

@@ -66,7 +66,6 @@ from .handoff_disk import (
     mode_problems,
     modified_at,
     read_optional,
-    same_username,
     username_of,
     validate_username,
     write_temporary,
@@ -87,6 +86,7 @@ from .handoff_record import (
     write_record,
 )
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT
+from .usernames import same_username
 
 if TYPE_CHECKING:
     from pathlib import Path

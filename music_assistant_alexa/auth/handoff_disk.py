@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from .handoff_errors import HandoffInputError, HandoffStorageError
+from .usernames import mask_username
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,28 +94,6 @@ def username_of(path: Path) -> str | None:
         if name.startswith(FILE_PREFIX) and name.endswith(suffix):
             return name[len(FILE_PREFIX) : -len(suffix)] or None
     return None
-
-
-def same_username(first: str, second: str) -> bool:
-    """
-    Return whether two usernames name the same account (Amazon ignores the case).
-
-    :param first: A username.
-    :param second: Another username.
-    """
-    return first.strip().casefold() == second.strip().casefold()
-
-
-def mask_username(username: str) -> str:
-    """
-    Return a username that diagnostics may show ("h***@example.com").
-
-    :param username: E-mail address or phone number.
-    """
-    name, at, domain = username.partition("@")
-    if at:
-        return f"{name[:1]}***@{domain}"
-    return f"{username[:2]}***"
 
 
 def masked_name(path: Path) -> str:

@@ -61,6 +61,7 @@ from .registration import (
 )
 from .store import COOKIES_FILE, REGISTRATION_FILE, STATE_FILE, FolderState, SessionStore
 from .totp import TotpKey, parse_totp_key
+from .usernames import mask_username
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
@@ -234,7 +235,7 @@ class AuthSessionManager:
         return SessionStatus(
             signed_in=self.signed_in,
             marketplace=self.hosts.marketplace.domain,
-            account_label=(reg.customer_name or _mask_email(reg.email)) if reg else None,
+            account_label=(reg.customer_name or _masked(reg.email)) if reg else None,
             device_name=reg.device_name if reg else None,
             cookie_timestamp=cookies.timestamp if cookies else None,
             access_token_expires_at=reg.access_token_expires_at if reg else None,
@@ -959,11 +960,8 @@ def _recent_attempts(state: SessionState, now: float) -> list[float]:
     return [t for t in state.attempts.password_submissions if now - t < ATTEMPT_WINDOW]
 
 
-def _mask_email(email: str) -> str | None:
-    if not email:
-        return None
-    name, _, domain = email.partition("@")
-    return f"{name[:1]}***@{domain}" if domain else f"{name[:2]}***"
+def _masked(email: str) -> str | None:
+    return mask_username(email) if email else None
 
 
 __all__ = ["AuthSessionManager", "ResetResult", "SessionRevokedError", "SessionStatus"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from music_assistant_alexa.auth.endpoints import normalise_marketplace
-from music_assistant_alexa.auth.handoff_disk import mask_username, same_username
+from music_assistant_alexa.auth.usernames import mask_username, same_username
 
 from .values import PROVIDERS_PATH, stored_text
 

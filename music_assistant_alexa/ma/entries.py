@@ -78,6 +78,8 @@ IMAGE_TYPE: Final = getattr(ConfigEntryType, "IMAGE", None)
 _SUMMARY_CHECKS: Final = (CheckKey.COOKIE_AGE, CheckKey.LAST_REFRESH, ALEXA_PLAYERS_CHECK_KEY)
 #: A guide link in a text: the web route's anchor, or the terminal command's slug.
 _LINKED_SLUG: Final = re.compile(r"(?:#|guide )([a-z0-9][a-z0-9-]*)")
+#: The "How to fix it" link that ends a message (a URL, or the terminal command).
+_TRAILING_LINK: Final = re.compile(r"\s*How to fix it: .*$")
 
 
 def text_entry(
@@ -552,10 +554,10 @@ def not_running_entry(last_error: str | None, link: GuideLinker, action: str) ->
     if last_error:
         named = (match.group(1) for match in _LINKED_SLUG.finditer(last_error))
         slug = next((GuideSlug(s) for s in named if s in set(GuideSlug)), slug)
-        reason = last_error.strip()
+        # The reason's own link goes last, after the action, as in every other message.
+        reason = _TRAILING_LINK.sub("", last_error.strip())
         text = f"This Amazon account is not running in Music Assistant: {reason} {action}"
     else:
         text = f"This Amazon account is not running in Music Assistant. {action}"
-    if f"How to fix it: {link(slug)}" not in text:
-        text += f" How to fix it: {link(slug)}"
+    text += f" How to fix it: {link(slug)}"
     return text_entry(ENTRY_NOT_RUNNING, text, warning=True, help_link=link(slug))

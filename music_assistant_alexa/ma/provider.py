@@ -35,6 +35,7 @@ from music_assistant_alexa.auth.refresh import (
     validate_interval,
 )
 from music_assistant_alexa.auth.store import REGISTRATION_FILE, SessionStore
+from music_assistant_alexa.auth.usernames import mask_username
 from music_assistant_alexa.diagnostics import run_checks
 from music_assistant_alexa.diagnostics.report import build_report
 from music_assistant_alexa.guide import GuideSlug
@@ -135,6 +136,16 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         self._sweep: asyncio.Task[None] | None = None
         self._loaded = False
         self._health_entries: tuple[tuple[Any, ...], list[ConfigEntry]] | None = None
+
+    @property
+    def instance_name_postfix(self) -> str | None:
+        """
+        Return the account's masked e-mail address, which tells instances apart in MA's lists.
+
+        MA names an instance "<provider name> [<postfix>]"; without one, 2.9 shows "[None]".
+        """
+        email = self._stored(CONF_EMAIL)
+        return mask_username(email) if email else None
 
     # --- lifecycle -------------------------------------------------------------------------
 

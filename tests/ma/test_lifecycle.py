@@ -227,3 +227,12 @@ async def test_the_endpoint_variable_points_a_new_context_at_the_simulator(
     monkeypatch.delenv(ENDPOINT_VARIABLE)
     without = MusicAssistant(str(tmp_path / "b"), http_session, generation="old")
     assert AdapterContext.of(without).endpoint is None
+
+
+async def test_the_instance_is_named_after_its_masked_account(mass: MusicAssistant) -> None:
+    """MA lists each instance as "<name> [<postfix>]": the postfix tells accounts apart."""
+    instance_id = await add(mass)
+
+    provider = _provider(mass, instance_id)
+    assert provider.instance_name_postfix == "h***@example.com"
+    assert TEST_EMAIL not in str(provider.instance_name_postfix)

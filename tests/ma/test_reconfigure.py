@@ -233,8 +233,13 @@ async def test_edit_page_of_a_failed_instance_says_why(
 
         first = entries[1]  # after MA's own log-level entry
         assert (first.key, first.type) == ("alexa_not_running", "alert")
-        assert last_error.strip() in (first.label or "")
-        assert 'Press "Sign in now" below, then Save.' in (first.label or "")
+        reason, _, _ = last_error.partition(" How to fix it:")
+        # The reason, the action, then the one guide link at the end.
+        guide = ma_guide(GuideSlug.CREDENTIALS)
+        assert first.label == (
+            f"This Amazon account is not running in Music Assistant: {reason} "
+            f'Press "Sign in now" below, then Save. How to fix it: {guide}'
+        )
         assert first.help_link == ma_guide(GuideSlug.CREDENTIALS)
     finally:
         await restarted.stop()
