@@ -104,6 +104,10 @@ def _decrypted(mass: MusicAssistant, raw: Any) -> Any:
         # The value is not logged: it is a secret, even when it cannot be decrypted.
         _LOGGER.warning("A stored secret could not be decrypted; enter it again")
         return None
+    if value == SECURE_STRING_SUBSTITUTE:
+        # MA's placeholder stored as the value: an API client saved a form without leaving the
+        # untouched secret out (MA's own frontend does). It is no secret: treat it as missing.
+        return None
     return value if isinstance(value, str) else None
 
 

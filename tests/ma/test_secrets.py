@@ -125,6 +125,25 @@ async def test_placeholder_from_the_edit_dialog(
     _assert_clean(entries, [TEST_PASSWORD, TEST_KEY, SECURE_STRING_SUBSTITUTE])
 
 
+async def test_a_stored_placeholder_is_no_secret(old_mass: MusicAssistant) -> None:
+    """
+    An API client that saved the edit form with MA's placeholder left in stored the placeholder.
+
+    MA's own frontend leaves untouched secrets out of a save; a script may not. The placeholder
+    is then no key: the form says none is stored instead of judging it as a 20-character key.
+    """
+    instance_id = await add(old_mass)
+    old_mass.config.set_raw_provider_config_value(
+        instance_id, CONF_TOTP_KEY, SECURE_STRING_SUBSTITUTE, encrypted=True
+    )
+
+    entries = await ma_module.get_config_entries(old_mass, instance_id, None, None)
+
+    keys = {e.key for e in entries}
+    assert "alexa_2fa_key_problem" not in keys
+    assert "alexa_2fa_key_code" not in keys
+
+
 async def test_flow_steps_never_echo_secrets(
     new_mass: MusicAssistant, simulator: AmazonSimulator
 ) -> None:
