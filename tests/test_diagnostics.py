@@ -425,6 +425,23 @@ async def test_login_budget(manager: AuthSessionManager) -> None:
     assert "paused until" in check.message
 
 
+async def test_a_paused_sign_in_is_no_problem_while_the_session_works(
+    manager: AuthSessionManager,
+) -> None:
+    """Signed in, the used-up budget is news for the next sign-in, not a warning."""
+    await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+    for _ in range(2):
+        with pytest.raises(InvalidCredentialsError):
+            await manager.login(TEST_EMAIL, "not the password", TEST_KEY)
+    assert manager.signed_in
+
+    check = find(await run_checks(manager), CheckKey.LOGIN_ATTEMPTS)
+
+    assert check.status is CheckStatus.OK
+    assert "3 of 3" in check.message
+    assert "would wait until" in check.message
+
+
 # --- rendering ----------------------------------------------------------------------------------
 
 

@@ -427,6 +427,13 @@ def _check_login_attempts(status: SessionStatus, backoff_reason: str | None) -> 
     key = CheckKey.LOGIN_ATTEMPTS
     used = status.password_attempts_last_hour
     budget = f"{used} of {PASSWORD_ATTEMPTS_PER_HOUR} password attempts used in the last hour"
+    if status.login_not_before is not None and status.signed_in:
+        # Nothing waits for a sign-in while the session works: news, not a problem.
+        return _ok(
+            key,
+            f"A new sign-in would wait until {format_utc(status.login_not_before)} ({budget}); "
+            "the session works without one.",
+        )
     if status.login_not_before is not None:
         slug = GuideSlug.ATTEMPT_LIMIT
         obstacle = error_class(backoff_reason)
