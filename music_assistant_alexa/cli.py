@@ -738,7 +738,7 @@ def _guide_sections() -> list[str]:
 
 
 async def _cmd_handoff(args: argparse.Namespace, out: _Printer) -> int:
-    from music_assistant_alexa.auth.handoff import (  # noqa: PLC0415 - only this command needs it
+    from music_assistant_alexa.auth.handoff.writer import (  # noqa: PLC0415 - only this command needs it
         AlexaHandoff,
         FileAction,
         HandoffOutcome,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import CookieJar
 from yarl import URL
 
-from music_assistant_alexa.auth.handoff_disk import handoff_file
+from music_assistant_alexa.auth.handoff.disk import handoff_file
 
 from .helpers import TEST_EMAIL
 

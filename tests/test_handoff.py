@@ -23,34 +23,34 @@ import pytest
 from aiohttp import CookieJar
 from yarl import URL
 
-from music_assistant_alexa.auth.cookie_files import (
+from music_assistant_alexa.auth.errors import NotSignedInError
+from music_assistant_alexa.auth.handoff.disk import (
+    backup_file,
+    handoff_file,
+    masked_name,
+    username_of,
+)
+from music_assistant_alexa.auth.handoff.errors import (
+    HandoffAccountError,
+    HandoffInputError,
+    HandoffRejectedError,
+    HandoffUnverifiedError,
+)
+from music_assistant_alexa.auth.handoff.file_formats import (
     CookieFileError,
     CookieFileFormat,
     FileCookie,
     encode_aiohttp_pickle,
     read_cookie_file,
 )
-from music_assistant_alexa.auth.cookie_probe import CookieVerdict
-from music_assistant_alexa.auth.errors import NotSignedInError
-from music_assistant_alexa.auth.handoff import (
+from music_assistant_alexa.auth.handoff.probe import CookieVerdict
+from music_assistant_alexa.auth.handoff.record import Ownership, ownership_of, read_record
+from music_assistant_alexa.auth.handoff.writer import (
     AlexaHandoff,
     FileAction,
     HandoffOutcome,
     HandoffSource,
 )
-from music_assistant_alexa.auth.handoff_disk import (
-    backup_file,
-    handoff_file,
-    masked_name,
-    username_of,
-)
-from music_assistant_alexa.auth.handoff_errors import (
-    HandoffAccountError,
-    HandoffInputError,
-    HandoffRejectedError,
-    HandoffUnverifiedError,
-)
-from music_assistant_alexa.auth.handoff_record import Ownership, ownership_of, read_record
 from music_assistant_alexa.auth.usernames import mask_username
 
 from .handoff_support import save_like_music_assistant

@@ -21,9 +21,9 @@ import aiohttp
 import pytest
 import trustme
 
-from music_assistant_alexa.auth.cookie_files import CookieFileFormat, encode
 from music_assistant_alexa.auth.endpoints import LoopbackResolver
-from music_assistant_alexa.auth.handoff import (
+from music_assistant_alexa.auth.handoff.file_formats import CookieFileFormat, encode
+from music_assistant_alexa.auth.handoff.writer import (
     AlexaHandoff,
     HandoffOutcome,
     HandoffResult,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from music_assistant_alexa.auth.cookie_files import CookieFileFormat, read_cookie_file
-from music_assistant_alexa.auth.handoff_disk import handoff_file
+from music_assistant_alexa.auth.handoff.disk import handoff_file
+from music_assistant_alexa.auth.handoff.file_formats import CookieFileFormat, read_cookie_file
 from music_assistant_alexa.cli import main
 from music_assistant_alexa.simulator import AmazonSimulator
 

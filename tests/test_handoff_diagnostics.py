@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from music_assistant_alexa.auth.cookie_files import (
+from music_assistant_alexa.auth.handoff.disk import handoff_file
+from music_assistant_alexa.auth.handoff.errors import (
+    HandoffRejectedError,
+    HandoffUnverifiedError,
+)
+from music_assistant_alexa.auth.handoff.file_formats import (
     CookieFileFormat,
     FileCookie,
     encode_aiohttp_pickle,
     read_cookie_file,
 )
-from music_assistant_alexa.auth.handoff import AlexaHandoff, HandoffSource
-from music_assistant_alexa.auth.handoff_disk import handoff_file
-from music_assistant_alexa.auth.handoff_errors import (
-    HandoffRejectedError,
-    HandoffUnverifiedError,
-)
+from music_assistant_alexa.auth.handoff.writer import AlexaHandoff, HandoffSource
 from music_assistant_alexa.diagnostics.checks import CheckStatus, HealthCheck
 from music_assistant_alexa.diagnostics.handoff import (
     ALEXA_PLAYERS_CHECK_KEY,

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import ClientSession, DummyCookieJar
 
 from music_assistant_alexa.auth.clock import format_utc
-from music_assistant_alexa.auth.cookie_files import CookieFileFormat
-from music_assistant_alexa.auth.cookie_probe import CookieVerdict
 from music_assistant_alexa.auth.errors import ErrorCategory
-from music_assistant_alexa.auth.handoff import AlexaHandoff
-from music_assistant_alexa.auth.handoff_disk import masked_name
-from music_assistant_alexa.auth.handoff_errors import HandoffInputError
-from music_assistant_alexa.auth.handoff_record import Ownership
+from music_assistant_alexa.auth.handoff.disk import masked_name
+from music_assistant_alexa.auth.handoff.errors import HandoffInputError
+from music_assistant_alexa.auth.handoff.file_formats import CookieFileFormat
+from music_assistant_alexa.auth.handoff.probe import CookieVerdict
+from music_assistant_alexa.auth.handoff.record import Ownership
+from music_assistant_alexa.auth.handoff.writer import AlexaHandoff
 from music_assistant_alexa.guide import GuideSlug
 
 from .checks import CheckStatus, HealthCheck
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from music_assistant_alexa.auth.errors import AlexaAuthError
-    from music_assistant_alexa.auth.handoff import FoundFile, HandoffInspection
+    from music_assistant_alexa.auth.handoff.writer import FoundFile, HandoffInspection
     from music_assistant_alexa.auth.session import AuthSessionManager
 
 ALEXA_PLAYERS_CHECK_KEY: Final = "alexa_players"

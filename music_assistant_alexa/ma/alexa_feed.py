@@ -35,16 +35,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from music_assistant_models.enums import EventType
 
-from music_assistant_alexa.auth.cookie_probe import CookieVerdict
 from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory
-from music_assistant_alexa.auth.handoff import (
+from music_assistant_alexa.auth.handoff.probe import CookieVerdict
+from music_assistant_alexa.auth.handoff.record import Ownership
+from music_assistant_alexa.auth.handoff.writer import (
     AlexaHandoff,
     HandoffInspection,
     HandoffOutcome,
     HandoffReport,
     HandoffSource,
 )
-from music_assistant_alexa.auth.handoff_record import Ownership
 from music_assistant_alexa.auth.refresh import retry_delay
 from music_assistant_alexa.diagnostics.handoff import (
     AlexaPlayersState,

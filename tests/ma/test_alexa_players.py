@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from music_assistant_models.enums import EventType
 
-from music_assistant_alexa.auth.cookie_files import read_cookie_file
-from music_assistant_alexa.auth.handoff import HandoffSource
-from music_assistant_alexa.auth.handoff_disk import handoff_file
-from music_assistant_alexa.auth.handoff_record import read_record
+from music_assistant_alexa.auth.handoff.disk import handoff_file
+from music_assistant_alexa.auth.handoff.file_formats import read_cookie_file
+from music_assistant_alexa.auth.handoff.record import read_record
+from music_assistant_alexa.auth.handoff.writer import HandoffSource
 from music_assistant_alexa.ma.constants import ACTION_SIGN_IN, CONF_ALEXA_PLAYERS, DOMAIN
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
 from music_assistant_alexa.ma.reload_rule import DAY, RELOAD_CHECK_INTERVAL

@@ -12,19 +12,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from .endpoints import AmazonHosts
-from .errors import AlexaAuthError, ErrorCategory
-from .http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
-from .models import StoredCookie
-from .registration import APP_VERSION
+from music_assistant_alexa.auth.endpoints import AmazonHosts
+from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory
+from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
+from music_assistant_alexa.auth.models import StoredCookie
+from music_assistant_alexa.auth.registration import APP_VERSION
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
     from yarl import URL
 
-    from .clock import Clock
-    from .cookie_files import CookieFileContents, FileCookie
-    from .endpoints import Marketplace
+    from music_assistant_alexa.auth.clock import Clock
+    from music_assistant_alexa.auth.endpoints import Marketplace
+
+    from .file_formats import CookieFileContents, FileCookie
 
 USERS_ME_PATH: Final = "/api/users/me"
 

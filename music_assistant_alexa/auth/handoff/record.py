@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from mashumaro.exceptions import InvalidFieldValue, MissingField
 
-from .handoff_disk import RECORD_SUFFIX, write_atomically
-from .models import StoreModel
+from music_assistant_alexa.auth.models import StoreModel
+
+from .disk import RECORD_SUFFIX, write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path

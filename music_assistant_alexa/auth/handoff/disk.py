@@ -23,8 +23,9 @@ import stat
 import time
 from typing import TYPE_CHECKING, Final
 
-from .handoff_errors import HandoffInputError, HandoffStorageError
-from .usernames import mask_username
+from music_assistant_alexa.auth.usernames import mask_username
+
+from .errors import HandoffInputError, HandoffStorageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +36,7 @@ PICKLE_SUFFIX: Final = ".pickle"
 COOKIES_SUFFIX: Final = ".cookies"
 SESSION_SUFFIXES: Final = (PICKLE_SUFFIX, COOKIES_SUFFIX)
 BACKUP_SUFFIX: Final = ".bak"
-#: Our record of the files we wrote, beside each file (see :mod:`.handoff_record`).
+#: Our record of the files we wrote, beside each file (see :mod:`.record`).
 RECORD_SUFFIX: Final = ".handoff.json"
 FOLDER_MODE: Final = 0o700
 FILE_MODE: Final = 0o600

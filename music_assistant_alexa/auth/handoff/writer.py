@@ -8,7 +8,7 @@ session into that file:
 
 - **Only website cookies.** The marketplace's session cookies and the csrf value, never a token:
   with a refresh or access token present, alexapy answers a 401 by registering a new device.
-- **A layout every reader takes** (see :mod:`.cookie_files`): alexapy 1.29.x on aiohttp 3.13
+- **A layout every reader takes** (see :mod:`.file_formats`): alexapy 1.29.x on aiohttp 3.13
   and the newest alexapy on aiohttp 3.14, through ``load_cookie()`` as Music Assistant calls it.
 - **Verified before it replaces anything.** The new file is written next to the old one (0600
   in a 0700 folder, fsynced), read back the way the readers read it, and its cookies must make
@@ -43,19 +43,12 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import CookieJar
 from yarl import URL
 
-from .clock import SYSTEM_CLOCK
-from .cookie_files import (
-    CookieFileContents,
-    CookieFileError,
-    CookieFileFormat,
-    FileCookie,
-    encode,
-    is_session_cookie,
-    read_cookie_file,
-)
-from .cookie_probe import USERS_ME_PATH, CookieProbe, CookieVerdict, offline_verdict
-from .errors import NotSignedInError, SessionExpiredError
-from .handoff_disk import (
+from music_assistant_alexa.auth.clock import SYSTEM_CLOCK
+from music_assistant_alexa.auth.errors import NotSignedInError, SessionExpiredError
+from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
+from music_assistant_alexa.auth.usernames import same_username
+
+from .disk import (
     COOKIES_SUFFIX,
     PICKLE_SUFFIX,
     backup_and_replace,
@@ -70,14 +63,24 @@ from .handoff_disk import (
     validate_username,
     write_temporary,
 )
-from .handoff_errors import (
+from .errors import (
     HandoffAccountError,
     HandoffError,
     HandoffRejectedError,
     HandoffStorageError,
     HandoffUnverifiedError,
 )
-from .handoff_record import (
+from .file_formats import (
+    CookieFileContents,
+    CookieFileError,
+    CookieFileFormat,
+    FileCookie,
+    encode,
+    is_session_cookie,
+    read_cookie_file,
+)
+from .probe import USERS_ME_PATH, CookieProbe, CookieVerdict, offline_verdict
+from .record import (
     HandoffRecord,
     Ownership,
     WrittenFile,
@@ -85,17 +88,15 @@ from .handoff_record import (
     read_record,
     write_record,
 )
-from .http import DEFAULT_PACE, DEFAULT_TIMEOUT
-from .usernames import same_username
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from aiohttp import ClientSession
 
-    from .clock import Clock
-    from .endpoints import Marketplace
-    from .session import AuthSessionManager
+    from music_assistant_alexa.auth.clock import Clock
+    from music_assistant_alexa.auth.endpoints import Marketplace
+    from music_assistant_alexa.auth.session import AuthSessionManager
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from enum import StrEnum
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
-from .endpoints import MARKETPLACES, Marketplace
+from music_assistant_alexa.auth.endpoints import MARKETPLACES, Marketplace
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

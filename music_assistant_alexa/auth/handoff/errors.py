@@ -7,9 +7,8 @@ file is left exactly as it was.
 
 from __future__ import annotations
 
+from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory
 from music_assistant_alexa.guide import GuideSlug
-
-from .errors import AlexaAuthError, ErrorCategory
 
 
 class HandoffError(AlexaAuthError):
