@@ -5,7 +5,8 @@ For people who want to sign in, check or repair a session outside Music Assistan
 demo on the built-in Amazon simulator. Passwords and 2FA keys come from the environment
 (``AMAZON_PASSWORD``, ``AMAZON_2FA_KEY``) or a hidden prompt, never from flags, and nothing
 secret is ever printed. Exit codes: 0 ok, 2 bad input, 3 needs the user's action, 4 temporary
-failure (and Ctrl-C).
+failure (and Ctrl-C). ``login --browser`` needs neither: the user signs in in their own browser
+and pastes the final page's address (at the prompt, or later with ``--final-url``).
 
 Whatever happens, the output is plain lines (or strict JSON with ``--json``), never a
 traceback: an unexpected exception is one "✗" line and exit code 4. Text from Amazon or from the
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 import tempfile
 import threading
@@ -46,13 +48,14 @@ from music_assistant_alexa.auth.errors import (
     CaptchaRequiredError,
     ErrorCategory,
     InternalError,
+    browser_sign_in_helps,
 )
 from music_assistant_alexa.auth.http import DEFAULT_PACE
 from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
 from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
 from music_assistant_alexa.auth.store import DEFAULT_LOCK_TIMEOUT
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
-from music_assistant_alexa.guide import command_link
+from music_assistant_alexa.guide import GuideSlug, command_link
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -148,6 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     login = sub.add_parser("login", help="sign in (password and 2FA key from env or a prompt)")
     login.add_argument("--email", required=True)
+    login.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in in your own browser and paste the final page's address (no password or "
+        "2FA key needed: for passkeys, text-message codes, captcha loops, robot checks)",
+    )
+    login.add_argument(
+        "--final-url",
+        default=None,
+        metavar="ADDRESS",
+        help="with --browser: the address of the page Amazon showed at the end of the sign-in "
+        "(finishes the link an earlier `login --browser` printed)",
+    )
     status = sub.add_parser("status", help="show the stored session")
     status.add_argument("--json", action="store_true")
     sub.add_parser("refresh", help="renew cookies and tokens from the stored session")
@@ -343,9 +359,13 @@ def _ask_before_the_loop(args: argparse.Namespace) -> None:
     own Ctrl-C handling would wait for Enter first), and the terminal's echo is restored.
     """
     args.confirmed = True
-    if args.command in ("login", "totp"):
+    in_browser = args.command == "login" and args.browser
+    if args.command == "login" and args.final_url is not None and not in_browser:
+        msg = "--final-url belongs to a sign-in in the browser: add --browser."
+        raise UsageError(msg)
+    if args.command in ("login", "totp") and not in_browser:
         args.key = _read_key()  # validated before the password is even asked for
-    if args.command == "login":
+    if args.command == "login" and not in_browser:
         args.password = _secret_from_env("AMAZON_PASSWORD", "Amazon password (hidden): ")
     if args.command == "reset" and not args.yes:
         if not stdin_is_terminal():
@@ -388,16 +408,124 @@ def read_answer(prompt: str) -> str:
 
 
 async def _cmd_login(args: argparse.Namespace, out: _Printer) -> int:
+    if args.browser:
+        return await _cmd_login_in_browser(args, out)
     key: TotpKey = args.key
     password: str = args.password
 
     async def body(manager: AuthSessionManager) -> int:
         ask = read_answer if stdin_is_terminal() else None
-        await login_interactively(manager, args.email, password, key, out, input_fn=ask)
+        try:
+            await login_interactively(manager, args.email, password, key, out, input_fn=ask)
+        except AlexaAuthError as err:
+            if not browser_sign_in_helps(err):
+                raise
+            out.error(err)
+            out(f"  Or sign in in your browser: {_browser_command(args)}")
+            return exit_code_for(err)
         _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
     return await _with_manager(args, body)
+
+
+# --- the sign-in in your own browser -----------------------------------------------------------
+
+#: Pastes the browser sign-in asks for before it gives up on a terminal (a bad one asks again).
+MAX_PASTES: Final = 3
+
+
+async def _cmd_login_in_browser(args: argparse.Namespace, out: _Printer) -> int:
+    async def body(manager: AuthSessionManager) -> int:
+        if args.final_url is not None:
+            await manager.finish_browser_sign_in(args.final_url)
+        else:
+            ask = read_answer if stdin_is_terminal() else None
+            command = _browser_command(args, final_url=True)
+            if not await sign_in_in_browser(manager, args.email, out, input_fn=ask, later=command):
+                return EXIT_NEEDS_USER
+        out("✓ Signed in.")
+        _print_status(manager.status(), out, now=manager.clock.time())
+        return EXIT_OK
+
+    return await _with_manager(args, body)
+
+
+async def sign_in_in_browser(
+    manager: AuthSessionManager,
+    email: str,
+    out: _Printer,
+    *,
+    input_fn: Callable[[str], str] | None,
+    later: str,
+) -> bool:
+    """
+    Sign in in the user's own browser: print the link, read the final page's address, finish.
+
+    :param manager: The account's session manager.
+    :param email: The account's e-mail address (the session's label).
+    :param out: Where to print.
+    :param input_fn: Reads the pasted address; None when nobody can paste (no terminal).
+    :param later: The command that finishes the sign-in later, with ``--final-url``.
+    :returns: False when nobody can paste here: the link and how to go on were printed.
+    :raises AlexaAuthError: The sign-in could not be finished (a bad address is asked for again,
+        up to :data:`MAX_PASTES` times).
+    """
+    link = await manager.start_browser_sign_in(email=email)
+    until = format_utc(link.expires_at)
+    out(f"Sign in to Amazon ({link.marketplace}) in your own browser:")
+    out("  1. Open this address in a browser (on this or any other device):")
+    out(f"     {link.url}")
+    out("  2. Sign in there the way Amazon asks: passkey, text-message code and captcha all work.")
+    out('  3. Amazon ends on a "page not found" page. Copy the whole address of that page from')
+    out(f"     the address bar. Paste it within a few minutes; this link works until {until}.")
+    pastes = 0
+    while True:
+        pasted = await _read_paste(input_fn)
+        if pasted is None:
+            _print_how_to_finish_later(out, later, until)
+            return False
+        pastes += 1
+        try:
+            await manager.finish_browser_sign_in(pasted, attempt_id=link.attempt_id)
+        except AlexaAuthError as err:
+            if err.category is not ErrorCategory.BAD_INPUT or pastes >= MAX_PASTES:
+                raise
+            out.error(err)
+        else:
+            return True
+
+
+async def _read_paste(input_fn: Callable[[str], str] | None) -> str | None:
+    """Return the pasted address, or None when nobody can paste (no terminal, input closed)."""
+    if input_fn is None:
+        return None
+    try:
+        return await _ask(input_fn, "Address of the final page: ")
+    except EOFError:
+        return None
+
+
+def _print_how_to_finish_later(out: _Printer, later: str, until: str) -> None:
+    out("There is no terminal here to paste the address into. After signing in, run (before")
+    out(f"{until}, with the address in single quotes):")
+    out(f"  {later}")
+    out(f"  More: {command_link(GuideSlug.BROWSER_SIGN_IN)}")
+
+
+def _browser_command(args: argparse.Namespace, *, final_url: bool = False) -> str:
+    """Return the command that signs this account in in the browser (finishing with an address)."""
+    parts = ["music-assistant-alexa"]
+    if args.store is not None:
+        parts += ["--store", shlex.quote(str(args.store))]
+    if args.endpoint:
+        parts += ["--endpoint", shlex.quote(args.endpoint)]
+    if args.domain != DEFAULT_MARKETPLACE:
+        parts += ["--domain", args.domain]
+    parts += ["login", "--browser", "--email", shlex.quote(args.email)]
+    if final_url:
+        parts += ["--final-url", "'<address of the final page>'"]
+    return " ".join(parts)
 
 
 async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive sign-in

@@ -56,6 +56,7 @@ class GuideSlug(StrEnum):
     SESSION_STORAGE = "session-storage"
     COMPLETE_REAUTH = "complete-re-authentication"
     ALEXA_PLAYERS = "alexa-players"
+    BROWSER_SIGN_IN = "sign-in-in-your-browser"
 
 
 def command_link(slug: str) -> str:

@@ -141,6 +141,11 @@ SAFE_REPR_FIELDS: Final = frozenset(
         "left_in_place",
         "failed",
         "strangers",
+        # the browser sign-in: when, and which attempt (an id that grants nothing)
+        "attempt_id",
+        "created_at",
+        "finished_at",
+        "issued_at",
         # diagnostics
         "key",
         "message",

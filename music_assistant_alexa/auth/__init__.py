@@ -7,7 +7,8 @@ top of it, and the simulator is the other side of the same protocol.
 
 from __future__ import annotations
 
-from .errors import AlexaAuthError, ErrorCategory
+from .browser_sign_in import BrowserSignInLink
+from .errors import AlexaAuthError, ErrorCategory, browser_sign_in_helps
 from .pages import CaptchaKind, OtpDevice, OtpMethod, Page, PageKind, ParsedForm, classify_page
 from .session import AuthSessionManager, ResetResult, SessionStatus
 from .totp import KeyProblem, TotpKey, parse_totp_key
@@ -15,6 +16,7 @@ from .totp import KeyProblem, TotpKey, parse_totp_key
 __all__ = [
     "AlexaAuthError",
     "AuthSessionManager",
+    "BrowserSignInLink",
     "CaptchaKind",
     "ErrorCategory",
     "KeyProblem",
@@ -26,6 +28,7 @@ __all__ = [
     "ResetResult",
     "SessionStatus",
     "TotpKey",
+    "browser_sign_in_helps",
     "classify_page",
     "parse_totp_key",
 ]

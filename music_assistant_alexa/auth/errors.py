@@ -50,6 +50,9 @@ class AlexaAuthError(Exception):
     amazon_refusal: ClassVar[bool] = True
     #: The same credentials always get this answer again: automatic sign-ins never resend them.
     permanent_refusal: ClassVar[bool] = False
+    #: Signing in once in the user's own browser gets past this obstacle (a passkey, a text
+    #: message code, captchas, a robot wall all work there); see :func:`browser_sign_in_helps`.
+    solved_in_browser: ClassVar[bool] = False
 
     def __init__(self, message: str, *, amazon_text: str | None = None) -> None:
         """
@@ -247,6 +250,7 @@ class TwoFactorMethodError(AlexaAuthError):
 
     guide_slug = GuideSlug.TWO_FACTOR
     code = "2fa_method"
+    solved_in_browser = True
 
 
 class PasskeyRequiredError(AlexaAuthError):
@@ -254,6 +258,7 @@ class PasskeyRequiredError(AlexaAuthError):
 
     guide_slug = GuideSlug.PASSKEY
     code = "passkey_required"
+    solved_in_browser = True
 
 
 class CaptchaRequiredError(AlexaAuthError):
@@ -262,6 +267,7 @@ class CaptchaRequiredError(AlexaAuthError):
     guide_slug = GuideSlug.CAPTCHA
     code = "captcha_required"
     starts_backoff = True
+    solved_in_browser = True
     pause_reason = "Amazon showed a captcha"
 
     def __init__(
@@ -291,6 +297,7 @@ class BotChallengeError(AlexaAuthError):
     guide_slug = GuideSlug.HEADLESS
     code = "bot_challenge"
     starts_backoff = True
+    solved_in_browser = True
     pause_reason = "Amazon showed a robot check"
 
 
@@ -317,14 +324,16 @@ class LoginBackoffError(AlexaAuthError):
     code = "login_paused"
     amazon_refusal = False  # nothing was sent
 
-    def __init__(self, why: str, *, not_before: float) -> None:
+    def __init__(self, why: str, *, not_before: float, reason: str | None = None) -> None:
         """
         Create the error.
 
         :param why: What paused the sign-in, as a clause ("Amazon showed a captcha").
         :param not_before: Epoch seconds from which the next attempt is allowed.
+        :param reason: The code of the error that started the pause, if an error did.
         """
         self.not_before = not_before
+        self.reason = reason
         super().__init__(
             f"Sign-in paused because {why}; the next attempt is allowed from "
             f"{self.not_before_text}. Waiting protects your account from a lockout."
@@ -390,6 +399,82 @@ class NewerVersionError(StoreError):
     """A session file was written by a newer version; this one leaves it untouched."""
 
     code = "store_newer_version"
+
+
+# --- the browser sign-in ------------------------------------------------------------------------
+
+
+class BrowserSignInError(AlexaAuthError):
+    """The sign-in in the user's own browser could not be finished."""
+
+    guide_slug = GuideSlug.BROWSER_SIGN_IN
+    code = "browser_sign_in_failed"
+    amazon_refusal = False  # no credentials were sent
+
+
+class BrowserAddressError(BrowserSignInError):
+    """What was pasted is not the address of the final page of a sign-in (nothing was sent)."""
+
+    category = ErrorCategory.BAD_INPUT
+    code = "browser_address_invalid"
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        """
+        Create the error.
+
+        :param message: What exactly is wrong with what was pasted (never the code itself).
+        :param problem: Machine-readable reason, a :class:`~.browser_sign_in.AddressProblem`.
+        """
+        super().__init__(message)
+        self.problem = problem
+
+
+class BrowserAddressUsedError(BrowserSignInError):
+    """The pasted address was already used to sign in: each works once (nothing was sent)."""
+
+    category = ErrorCategory.BAD_INPUT
+    code = "browser_address_used"
+
+
+class BrowserAttemptMismatchError(BrowserSignInError):
+    """The pasted address belongs to another sign-in than the link shown (nothing was sent)."""
+
+    category = ErrorCategory.BAD_INPUT
+    code = "browser_address_other_sign_in"
+
+
+class BrowserSignInExpiredError(BrowserSignInError):
+    """The browser sign-in's link has expired: a new link is needed (nothing was sent)."""
+
+    code = "browser_sign_in_expired"
+
+
+class NoBrowserSignInError(BrowserSignInExpiredError):
+    """No browser sign-in is waiting for its address (none started, or it finished)."""
+
+    code = "browser_sign_in_missing"
+
+
+class BrowserCodeRefusedError(BrowserSignInError):
+    """Amazon refused the code of the pasted address: too old, used, or of another link."""
+
+    code = "browser_code_refused"
+
+
+def browser_sign_in_helps(err: AlexaAuthError) -> bool:
+    """
+    Return whether signing in once in the user's own browser gets past an error.
+
+    True for the obstacles of the automatic sign-in that a browser handles (a passkey, a 2-step
+    method other than the authenticator app, captchas, a robot wall), and for a pause that one
+    of them started: the browser sign-in sends no password, so no pause applies to it.
+
+    :param err: An error of the automatic sign-in.
+    """
+    if isinstance(err, LoginBackoffError):
+        cause = error_class(err.reason)
+        return cause is not None and cause.solved_in_browser
+    return err.solved_in_browser
 
 
 def error_class(code: str | None) -> type[AlexaAuthError] | None:

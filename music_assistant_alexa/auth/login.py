@@ -51,6 +51,8 @@ MAX_REDIRECTS: Final = 5
 #: Pages larger than this are parsed in a worker thread: parsing a big page takes longer than
 #: Music Assistant's event loop should ever be blocked (about 10 ms).
 THREAD_PARSE_BYTES: Final = 32_000
+#: The way past what a browser handles and we cannot (see :mod:`.browser_sign_in`).
+IN_YOUR_BROWSER: Final = "Or sign in once in your own browser instead"
 
 
 @dataclass(slots=True)
@@ -101,10 +103,17 @@ class SignInWalk:
         self._clock = clock
         self._before_password = before_password
         self._state: _WalkState | None = None
+        #: An answer to a captcha was sent in this walk (a new captcha then means a loop).
+        self._captcha_answered = False
         #: The captcha picture waiting for the user's answer, if the walk stopped at one.
         self.captcha_url: str | None = None
         #: Whether Amazon asked for a one-time code (False: 2-step verification looks off).
         self.mfa_seen = False
+
+    @property
+    def captcha_answered(self) -> bool:
+        """Return whether an answer to a captcha was sent in this walk."""
+        return self._captcha_answered
 
     def __repr__(self) -> str:
         """Return a representation without credentials."""
@@ -139,6 +148,7 @@ class SignInWalk:
             msg = "There is no captcha waiting for an answer; start the sign-in again."
             raise CaptchaRequiredError(msg)
         self.captcha_url = None
+        self._captcha_answered = True
         page = state.page
         form = page.form
         assert form is not None  # noqa: S101 - checked above; narrows the type
@@ -225,7 +235,7 @@ class SignInWalk:
             msg = (
                 "Amazon refuses to send more one-time codes today. Make the authenticator app "
                 "the preferred method in Amazon's 2-step verification settings, then try again "
-                "tomorrow."
+                f"tomorrow. {IN_YOUR_BROWSER}, where your other methods work."
             )
             raise TwoFactorMethodError(msg, amazon_text=page.error_message)
         if app is None:
@@ -234,7 +244,7 @@ class SignInWalk:
             msg = (
                 f"Amazon wants to send a code by {where}, which cannot be automated. Add an "
                 "authenticator app in Amazon's 2-step verification settings and make it the "
-                "preferred method."
+                f"preferred method. {IN_YOUR_BROWSER}, where the code reaches you."
             )
             raise TwoFactorMethodError(msg, amazon_text=page.error_message)
         assert page.form is not None  # noqa: S101 - only called for pages with a form
@@ -301,7 +311,7 @@ _OBSTACLES: Final[dict[PageKind, tuple[type[AlexaAuthError], str]]] = {
         (
             "Amazon asks for a passkey, which an app like this cannot use. Keep your passkey, and "
             "add an authenticator app in Amazon's 2-step verification settings; then sign in again "
-            "here."
+            f"here. {IN_YOUR_BROWSER}, where the passkey works."
         ),
     ),
     PageKind.APPROVAL: (
@@ -314,8 +324,9 @@ _OBSTACLES: Final[dict[PageKind, tuple[type[AlexaAuthError], str]]] = {
     PageKind.BOT_CHALLENGE: (
         BotChallengeError,
         (
-            "Amazon put a robot check in front of the sign-in. Wait, then try again; signing in "
-            "once in a normal browser from the same network helps."
+            "Amazon put a robot check in front of the sign-in, which only a browser passes. Sign "
+            "in once in your own browser instead (this app then uses that sign-in), or wait and "
+            "try again."
         ),
     ),
     PageKind.ACCOUNT_LOCKED: (
@@ -358,6 +369,12 @@ def _error_for(page: Page, walk: SignInWalk) -> AlexaAuthError:
             msg = (
                 "Amazon says the password is wrong and now wants a picture puzzle solved. Check "
                 "the password in the settings, then sign in again and type the characters."
+            )
+        elif walk.captcha_url and page.form is not None and walk.captcha_answered:
+            msg = (
+                "Amazon showed another picture puzzle after the answer. Type its characters to "
+                "continue; if puzzles keep coming, sign in once in your own browser instead, "
+                "where one answer is usually enough."
             )
         elif walk.captcha_url and page.form is not None:
             msg = (

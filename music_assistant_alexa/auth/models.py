@@ -164,3 +164,38 @@ class SessionState(StoreModel):
         """
         self.events.append(event)
         del self.events[: -self.MAX_EVENTS]
+
+
+@dataclass(slots=True)
+class BrowserSignInRecord(StoreModel):
+    """
+    The whole ``browser_sign_in.json``: the newest sign-in in the user's own browser.
+
+    Kept from the link's making until its address is pasted, so that a restart in between loses
+    nothing. The secrets in it (the PKCE verifier) are wiped once the sign-in finished; what
+    stays is when it was made and which codes were already used (their hashes), so that the
+    same address pasted again is recognised.
+    """
+
+    #: Short random id of the attempt: callers hold it to say which link they showed.
+    attempt_id: str
+    marketplace: str
+    #: Epoch seconds the link was made, and until when it may be finished.
+    created_at: float
+    expires_at: float
+    device_serial: str = field(default="", repr=False)
+    frc: str = field(default="", repr=False)
+    map_md: str = field(default="", repr=False)
+    code_verifier: str = field(default="", repr=False)
+    #: The account's e-mail address as the caller gave it (the session's label).
+    email: str = field(default="", repr=False)
+    #: Epoch seconds the sign-in finished with this link (0: not yet).
+    finished_at: float = 0.0
+    #: SHA-256 of every authorization code used to sign in, newest last (a few, across links).
+    used_codes: list[str] = field(default_factory=list, repr=False)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def finished(self) -> bool:
+        """Return whether a sign-in was finished with this link."""
+        return self.finished_at > 0

@@ -46,6 +46,8 @@ OS_VERSION: Final = "18.5"
 SDK_VERSION: Final = "6.12.4"
 _TERMINAL_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
 _ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
+#: The Alexa app's OpenID association handle (Japan's carries a suffix).
+ASSOC_HANDLE: Final = _ASSOC_HANDLE
 _CSRF_PATHS: Final = ("/api/language", "/spa/index.html")
 
 

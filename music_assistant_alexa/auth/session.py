@@ -29,11 +29,25 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from .browser_sign_in import (
+    BrowserSignInLink,
+    can_reuse,
+    check_attempt,
+    device_of,
+    finished,
+    is_open,
+    link_for,
+    new_attempt,
+    pkce_of,
+    read_address,
+)
 from .captcha_picture import MAX_PICTURE_BYTES, fetch_captcha_picture
 from .clock import SYSTEM_CLOCK, Clock, format_utc
 from .endpoints import DEFAULT_MARKETPLACE, AmazonHosts
 from .errors import (
     AlexaAuthError,
+    BrowserCodeRefusedError,
+    BrowserSignInExpiredError,
     CaptchaRequiredError,
     ErrorCategory,
     InternalError,
@@ -41,6 +55,7 @@ from .errors import (
     MissingCredentialsError,
     NewerVersionError,
     NotSignedInError,
+    RegistrationError,
     SessionExpiredError,
     SessionRevokedError,
     StoreError,
@@ -48,7 +63,14 @@ from .errors import (
 )
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
 from .login import Credentials, SignInWalk
-from .models import AuthEvent, CookieFile, RefusedCredentials, Registration, SessionState
+from .models import (
+    AuthEvent,
+    BrowserSignInRecord,
+    CookieFile,
+    RefusedCredentials,
+    Registration,
+    SessionState,
+)
 from .registration import (
     DeviceIdentity,
     Pkce,
@@ -123,16 +145,24 @@ class SessionStatus:
 
 
 @dataclass(slots=True)
-class _SignIn:
-    """One sign-in in flight, kept while a captcha waits for the user's answer."""
+class _Grant:
+    """What turns an authorization code into a session, whichever way the code was obtained."""
 
-    walk: SignInWalk
     http: AmazonHttp
-    credentials: Credentials = field(repr=False)
     device: DeviceIdentity = field(repr=False)
     pkce: Pkce = field(repr=False)
+    #: The account's e-mail address, the session's label.
+    email: str = field(repr=False)
+
+
+@dataclass(slots=True)
+class _SignIn(_Grant):
+    """One automatic sign-in in flight, kept while a captcha waits for the user's answer."""
+
+    walk: SignInWalk = field(kw_only=True)
+    credentials: Credentials = field(repr=False, kw_only=True)
     #: Salted fingerprint of the credentials, remembered if Amazon refuses them.
-    fingerprint: str = field(repr=False)
+    fingerprint: str = field(repr=False, kw_only=True)
     expires_at: float = 0.0
 
 
@@ -341,7 +371,15 @@ class AuthSessionManager:
                 before_password=self._spend_password_attempt,
             )
             await self._drop_pending()
-            sign_in = _SignIn(walk, http, credentials, device, pkce, fingerprint)
+            sign_in = _SignIn(
+                http,
+                device,
+                pkce,
+                credentials.email,
+                walk=walk,
+                credentials=credentials,
+                fingerprint=fingerprint,
+            )
             await self._finish_walk(walk.run(), sign_in)
 
     async def answer_captcha(self, answer: str) -> None:
@@ -387,6 +425,134 @@ class AuthSessionManager:
             _LOGGER.info("Could not fetch the captcha picture (%s): %s", err.code, err.message)
             return None
 
+    # --- the sign-in in the user's own browser (issue 15; see .browser_sign_in) --------------
+
+    async def start_browser_sign_in(
+        self, *, email: str = "", renew: bool = False
+    ) -> BrowserSignInLink:
+        """
+        Make (or show again) the link for a sign-in in the user's own browser; nothing is sent.
+
+        The link is the automatic sign-in's first page for our device (the stored one, or one
+        stored now, so that both ways register the same single device). The attempt, with its
+        PKCE verifier, is stored for :data:`~.browser_sign_in.BROWSER_SIGN_IN_TTL` seconds: a
+        restart before the paste loses nothing. Nothing pauses it: no password is sent.
+
+        :param email: The account's e-mail address (the session's label; optional).
+        :param renew: Always make a new link. Otherwise the waiting link is returned again while
+            it has a few minutes left, so a tab the user already opened stays valid.
+        :returns: The link to open, its attempt id and its expiry.
+        :raises NewerVersionError: A newer version wrote the session (nothing was changed).
+        :raises StoreError: The attempt could not be stored.
+        """
+        async with self._login_lock, self.store.locked():
+            await self._sync_from_disk()
+            self._refuse_newer_files()
+            now = self.clock.time()
+            previous = await self.store.read_browser_sign_in()
+            if not renew and previous is not None and can_reuse(previous, self.hosts, now):
+                return link_for(previous, self.hosts)
+            if self._registration is None:
+                # Remember the device before Amazon hears of it, as the automatic sign-in does:
+                # then an automatic sign-in meanwhile reuses it, and a paste Amazon refuses
+                # leaves every file as it was.
+                device = DeviceIdentity.create()
+                self._registration = Registration(
+                    device_serial=device.serial,
+                    marketplace=self.hosts.marketplace.domain,
+                    frc=device.frc,
+                    map_md=device.map_md,
+                    email=email.strip(),
+                )
+                await self.store.write_registration(self._registration)
+            record = new_attempt(
+                device=DeviceIdentity.from_registration(self._registration),
+                hosts=self.hosts,
+                email=email.strip() or self._registration.email,
+                now=now,
+                previous=previous,
+            )
+            await self.store.write_browser_sign_in(record)
+            until = format_utc(record.expires_at)
+            await self._record("browser_sign_in_link", detail=f"valid until {until}")
+        return link_for(record, self.hosts)
+
+    async def pending_browser_sign_in(self) -> BrowserSignInLink | None:
+        """Return the link of the browser sign-in waiting for its address, if one is (no lock)."""
+        record = await self.store.read_browser_sign_in()
+        if record is None or not is_open(record, self.hosts, self.clock.time()):
+            return None
+        return link_for(record, self.hosts)
+
+    async def finish_browser_sign_in(self, pasted: str, *, attempt_id: str | None = None) -> None:
+        """
+        Finish a browser sign-in with the address of its final page (or the code alone).
+
+        The code registers our device with the attempt's verifier; then everything runs as after
+        an automatic sign-in (cookies, csrf, validation, events, state). The code works once.
+        Everything found wrong before Amazon is asked changes nothing, on disk or at Amazon.
+
+        :param pasted: What the user pasted: the whole address, or the code.
+        :param attempt_id: The attempt whose link the caller showed (a replaced one is refused).
+        :raises BrowserAddressError: Not the final address (bad input; ``problem`` says why).
+        :raises BrowserAddressUsedError: The address was used before (bad input).
+        :raises BrowserAttemptMismatchError: It belongs to another link (bad input).
+        :raises BrowserSignInExpiredError: The link expired, or none is waiting
+            (:class:`~.errors.NoBrowserSignInError`): a new link is needed.
+        :raises BrowserCodeRefusedError: Amazon refused the code (too old, or of another link).
+        :raises AlexaAuthError: Temporary trouble, or a store problem.
+        """
+        address = read_address(pasted, self.hosts)
+        async with self._login_lock, self.store.locked():
+            await self._sync_from_disk()
+            self._refuse_newer_files()
+            record = check_attempt(
+                await self.store.read_browser_sign_in(),
+                address,
+                hosts=self.hosts,
+                now=self.clock.time(),
+                attempt_id=attempt_id,
+            )
+            device = device_of(record)
+            stored = self._registration
+            if stored is not None and stored.device_serial != device.serial:
+                msg = (
+                    "Since this link was made, a sign-in of another kind registered another "
+                    "device; the link no longer fits. Start a new sign-in in the browser."
+                )
+                raise BrowserSignInExpiredError(msg)
+            await self._drop_pending()
+            email = record.email or (stored.email if stored is not None else "")
+            grant = _Grant(self._new_http(), device, pkce_of(record), email)
+            await self._finish_browser(address.code, grant, record)
+
+    async def _finish_browser(self, code: str, grant: _Grant, record: BrowserSignInRecord) -> None:
+        before = self._registration
+        try:
+            await _as_ours(self._complete_sign_in(_given(code), grant), "browser_sign_in")
+        except AlexaAuthError as err:
+            failure = err
+            if isinstance(err, RegistrationError):
+                msg = (
+                    "Amazon did not accept the code in this address. A code works only once, "
+                    "for a few minutes after the sign-in, and only with the link it came from. "
+                    "Start a new sign-in in the browser and paste its final address right away."
+                )
+                failure = BrowserCodeRefusedError(msg, amazon_text=err.amazon_text)
+            await grant.http.close()  # a client of its own, adopted only on success
+            registered = self._registration
+            if registered is not before and registered is not None and registered.is_registered:
+                # Amazon took the code (the device is registered; a refresh brings the cookies):
+                # the same address cannot work again.
+                done = finished(record, code, self.clock.time())
+                await self.store.write_browser_sign_in(done)
+            await self._fail("browser_sign_in", failure)
+            if failure is err:
+                raise
+            raise failure from err
+        await self.store.write_browser_sign_in(finished(record, code, self.clock.time()))
+        await self._note_signed_in("in the browser")
+
     async def _finish_walk(self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn) -> None:
         walk, http = sign_in.walk, sign_in.http
         try:
@@ -404,21 +570,23 @@ class AuthSessionManager:
                 await http.close()
             await self._fail("sign_in", err, fingerprint=sign_in.fingerprint)
             raise
+        (await self.state()).attempts.refused = None
+        detail = None if walk.mfa_seen else "Amazon did not ask for a one-time code"
+        await self._note_signed_in(detail)
+
+    async def _note_signed_in(self, detail: str | None) -> None:
+        """Record a finished sign-in (of either kind): no more pause, no stale refresh failure."""
         state = await self.state()
         state.attempts.not_before = 0.0
         state.attempts.backoff_step = 0
         state.attempts.backoff_reason = None
-        state.attempts.refused = None
         if state.last_refresh_ok is False:
             # Fresh cookies from a sign-in supersede a failed refresh: stop reporting it.
             state.last_refresh_at = state.last_refresh_ok = state.last_refresh_error = None
-        detail = None if walk.mfa_seen else "Amazon did not ask for a one-time code"
         await self._record("sign_in", detail=detail)
         _LOGGER.info("Signed in to Amazon (%s)", self.hosts.marketplace.domain)
 
-    async def _complete_sign_in(
-        self, walk_step: Coroutine[Any, Any, str], sign_in: _SignIn
-    ) -> None:
+    async def _complete_sign_in(self, walk_step: Coroutine[Any, Any, str], sign_in: _Grant) -> None:
         """Walk to the code, register, fetch the csrf, check and adopt the new session."""
         http = sign_in.http
         code = await walk_step
@@ -429,7 +597,7 @@ class AuthSessionManager:
             raise SessionExpiredError(msg)
         await self._adopt(http, registration, csrf)
 
-    async def _register(self, code: str, sign_in: _SignIn) -> Registration:
+    async def _register(self, code: str, sign_in: _Grant) -> Registration:
         """Register (or re-register) our device, storing its identity first and its tokens next."""
         device, http = sign_in.device, sign_in.http
         stored = self._registration
@@ -453,7 +621,7 @@ class AuthSessionManager:
             now=self.clock.time(),
         )
         registration = registered.registration
-        registration.email = sign_in.credentials.email
+        registration.email = sign_in.email
         registration.access_token_expires_at = _bounded_expiry(
             registration.access_token_expires_at, self.clock.time()
         )
@@ -905,7 +1073,7 @@ def _backoff_error(not_before: float, reason: str | None) -> LoginBackoffError:
         why = "the password was already sent several times in the last hour"
     else:
         why = (error_class(reason) or AlexaAuthError).pause_reason
-    return LoginBackoffError(why, not_before=not_before)
+    return LoginBackoffError(why, not_before=not_before, reason=reason)
 
 
 def _raise_if_refused(state: SessionState, fingerprint: str, now: float) -> None:
@@ -927,6 +1095,11 @@ def _raise_if_refused(state: SessionState, fingerprint: str, now: float) -> None
         "settings."
     )
     raise cls(msg)
+
+
+async def _given(code: str) -> str:
+    """Return a code obtained elsewhere, as the step that precedes the registration."""
+    return code
 
 
 async def _as_ours(step: Awaitable[_T], what: str) -> _T:

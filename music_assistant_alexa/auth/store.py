@@ -3,11 +3,13 @@ The per-account session folder.
 
 ``<folder>/registration.json`` holds our registered device under ``formerRegistrationData``,
 ``cookies.json`` the marketplace cookies with their timestamp, ``state.json`` the attempt record
-and event history (nothing secret). The folder is 0700 and every file 0600, whatever the umask.
-Files are written atomically (temporary file, fsync, rename, fsync of the folder), so a crash or
-a full disk leaves the previous version intact. A file that cannot be read is moved aside (never
-silently overwritten) and reported, and the caller treats the account as "needs sign-in"; a file
-written by a newer version is left exactly as it is, and never overwritten. Read-only callers
+and event history (nothing secret), ``browser_sign_in.json`` a sign-in in the user's own browser
+while it waits for its final address (with its PKCE verifier). The folder is 0700 and every file
+0600, whatever the umask. Files are written atomically (temporary file, fsync, rename, fsync of
+the folder), so a crash or a full disk leaves the previous version intact. A file that cannot be
+read is moved aside (never silently overwritten) and reported, and the caller treats the account
+as "needs sign-in"; a file written by a newer version is left exactly as it is, and never
+overwritten. Read-only callers
 (diagnostics, a clean-up that only needs the marketplace) use :meth:`SessionStore.peek`, which
 moves nothing. Nothing else reads or writes these files.
 
@@ -48,7 +50,14 @@ from .errors import (
     StoreError,
     StoreNotOursError,
 )
-from .models import SCHEMA_VERSION, CookieFile, Registration, RegistrationFile, SessionState
+from .models import (
+    SCHEMA_VERSION,
+    BrowserSignInRecord,
+    CookieFile,
+    Registration,
+    RegistrationFile,
+    SessionState,
+)
 
 if sys.platform != "win32":
     import fcntl
@@ -66,8 +75,10 @@ FILE_MODE: Final = 0o600
 REGISTRATION_FILE: Final = "registration.json"
 COOKIES_FILE: Final = "cookies.json"
 STATE_FILE: Final = "state.json"
-SECRET_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE)
-SESSION_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE, STATE_FILE)
+#: The sign-in in the user's own browser that waits for its final address (issue 15).
+BROWSER_SIGN_IN_FILE: Final = "browser_sign_in.json"
+SECRET_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE, BROWSER_SIGN_IN_FILE)
+SESSION_FILES: Final = (REGISTRATION_FILE, COOKIES_FILE, STATE_FILE, BROWSER_SIGN_IN_FILE)
 #: Marks a folder as a session folder of ours; also the file every process locks.
 STORE_MARKER: Final = ".music-assistant-alexa"
 _MARKER_TEXT: Final = (
@@ -417,6 +428,10 @@ class SessionStore:
         state = await self._read_record(STATE_FILE, SessionState)
         return state or SessionState()
 
+    async def read_browser_sign_in(self) -> BrowserSignInRecord | None:
+        """Return the stored browser sign-in, or None when there is none (or it is unreadable)."""
+        return await self._read_record(BROWSER_SIGN_IN_FILE, BrowserSignInRecord)
+
     async def peek(self) -> StoreSnapshot:
         """Return what the folder holds without changing anything (for read-only callers)."""
         return await asyncio.to_thread(self._peek)
@@ -577,6 +592,14 @@ class SessionStore:
         :param state: The state.
         """
         await self._write(STATE_FILE, state)
+
+    async def write_browser_sign_in(self, record: BrowserSignInRecord) -> None:
+        """
+        Store the browser sign-in.
+
+        :param record: The attempt.
+        """
+        await self._write(BROWSER_SIGN_IN_FILE, record)
 
     async def _write(self, name: str, record: StoreModel) -> None:
         async with self.locked():

@@ -10,16 +10,20 @@ and never imports the client side, so one misreading cannot hide in both.
 from __future__ import annotations
 
 from .accounts import AccountSpec, SimAccount, SimDevice
+from .browser_signals import PASSKEY_RESPONSE_FIELD, SimPasskey, page_script_fingerprint
 from .scenarios import Scenario
 from .server import AmazonSimulator, RequestRecord
 from .standalone import serve
 
 __all__ = [
+    "PASSKEY_RESPONSE_FIELD",
     "AccountSpec",
     "AmazonSimulator",
     "RequestRecord",
     "Scenario",
     "SimAccount",
     "SimDevice",
+    "SimPasskey",
+    "page_script_fingerprint",
     "serve",
 ]

@@ -26,18 +26,24 @@ class Scenario:
 
     :param signin_get_404: GET /ap/signin answers HTTP 404 but still renders the form.
     :param email_first: Three-step sign-in: email page, then password page, then MFA.
-    :param passkey_forced: After the password, a "This device does not support passkeys" page.
+    :param passkey_forced: After the password, a "This device does not support passkeys" page;
+        its passkey form signs in a browser holding one of the account's passkeys.
     :param password_page_offers_passkey: Sign-in pages also carry the passkey button form.
     :param sms_only: After the password, an OTP device chooser with SMS and voice only.
     :param no_mfa_page: Two-step verification is off: the password alone signs in.
     :param otp_too_many: After the password, the device chooser with "too many OTPs".
     :param captcha_before_password: Sign-in forms carry the classic image captcha.
     :param captcha_after_wrong_password: A wrong password re-renders with the captcha.
+    :param captcha_loop: The sign-in form asks for a captcha before the account's password,
+        and again after every right answer from a client that does not run Amazon's page
+        scripts (see :mod:`.browser_signals`); a browser gets through with one answer.
     :param cvf_captcha: After the password, the CVF image captcha page.
     :param robot_check: GET /ap/signin answers the robot-check (validateCaptcha) page.
     :param approval: After the password, the CVF approval / verification-code page.
-    :param waf_challenge: After the password, the AWS WAF JavaScript challenge page (no form).
-    :param aamation_challenge: After the password, the CVF "aamation" challenge page.
+    :param waf_challenge: After the password, the AWS WAF JavaScript challenge page (no form),
+        for clients that do not run Amazon's page scripts; a browser passes it.
+    :param aamation_challenge: After the password, the CVF "aamation" challenge page, for
+        clients that do not run Amazon's page scripts; a browser passes it.
     :param lockout_after: After this many wrong passwords, the forgot-password lockout page.
     :param account_missing: Submitting an email shows the intent-confirmation (no account) page.
     :param rate_limit: The next N requests answer ``rate_limit_status`` with "Rate exceeded".
@@ -61,6 +67,7 @@ class Scenario:
     otp_too_many: bool = False
     captcha_before_password: bool = False
     captcha_after_wrong_password: bool = False
+    captcha_loop: bool = False
     cvf_captcha: bool = False
     robot_check: bool = False
     approval: bool = False

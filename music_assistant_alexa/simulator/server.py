@@ -25,6 +25,7 @@ from aiohttp import web
 
 from .accounts import SimAccount, http_date, make_echo_devices
 from .alexa import AlexaWeb
+from .browser_signals import SimPasskey
 from .captcha import captcha_picture
 from .context import RequestContext, parse_cookie_header
 from .marketplaces import MARKETPLACES, HostInfo, HostKind, classify_host
@@ -275,6 +276,18 @@ class AmazonSimulator:
         account.echo_devices = make_echo_devices(account)
         self.accounts[email] = account
         return account
+
+    def add_passkey(self, email: str) -> SimPasskey:
+        """
+        Give an account a passkey, held by the user's authenticator (returned: the test's).
+
+        :param email: The account.
+        :return: The passkey; its :meth:`~.browser_signals.SimPasskey.answer` is what the
+            user's browser posts in a passkey form.
+        """
+        passkey = SimPasskey(self._account(email).email)
+        self.state.passkeys[passkey.credential_id] = passkey
+        return passkey
 
     def find_account(self, email: str) -> SimAccount | None:
         """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from . import pages
 from .accounts import opaque_token, random_digits, request_id
+from .browser_signals import PASSKEY_RESPONSE_FIELD, ran_page_scripts, read_passkey_response
 from .context import read_form
 from .marketplaces import find_marketplace
 from .oauth import decode_client_id
@@ -87,6 +89,8 @@ class SignInTransaction:
     :param sent_code: The code "sent" by SMS, voice or approval message.
     :param approved: The user approved the sign-in on the phone.
     :param prev_rid: The ``prevRID`` of the transaction's pages.
+    :param page_scripts_ran: The last form posted carried the fingerprint of Amazon's page
+        scripts (a browser's ``metadata1``).
     """
 
     arb: str
@@ -111,6 +115,7 @@ class SignInTransaction:
     sent_code: str | None = None
     approved: bool = False
     prev_rid: str = field(default_factory=request_id)  # RIDs are 20 upper-case characters
+    page_scripts_ran: bool = False
 
     @property
     def site(self) -> str:
@@ -160,6 +165,8 @@ class SignInFlow:
         self._by_verify: dict[str, SignInTransaction] = {}
         self._robot_challenges: dict[str, str] = {}  # amzn token -> session-id
         self._robot_cleared: set[str] = set()  # session-ids that solved the robot check
+        # passkey challenge id -> (transaction, relying party, challenge)
+        self._passkey_challenges: dict[str, tuple[SignInTransaction, str, str]] = {}
 
     # -- public helpers for tests ---------------------------------------------------------------
 
@@ -284,7 +291,9 @@ class SignInFlow:
 
     # -- POST /ap/signin (and POST /ap/mfa/new-otp) ---------------------------------------------
 
-    async def post_signin(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+    async def post_signin(  # noqa: PLR0911 - one return per kind of form posted
+        self, request: web.Request, ctx: RequestContext
+    ) -> web.StreamResponse:
         """
         Advance a transaction with a posted sign-in, MFA or device-chooser form.
 
@@ -294,6 +303,9 @@ class SignInFlow:
         """
         state = self._state
         form = await read_form(request)
+        challenge_id = _form_text(form, "webAuthnChallengeIdForButton")
+        if challenge_id:
+            return self._post_passkey(form, challenge_id, ctx)
         workflow_state = _form_text(form, "workflowState")
         if not workflow_state:
             state.violation(f"POST {request.path} without workflowState")
@@ -304,6 +316,8 @@ class SignInFlow:
         self._check_echo(request.path, form, txn)
         if ctx.cookies.get("session-id") != txn.session_id:
             state.violation(f"POST {request.path} without the session-id cookie of its sign-in")
+        if "metadata1" in form:
+            txn.page_scripts_ran = ran_page_scripts(_form_text(form, "metadata1"))
         if txn.stage is Stage.CREDENTIALS:
             return self._post_credentials(txn, form, ctx)
         if txn.stage is Stage.MFA:
@@ -322,7 +336,7 @@ class SignInFlow:
             elif value not in sent and name not in _REPLACEABLE_HIDDEN:
                 self._state.violation(f"POST {path}: hidden field {name!r} changed")
 
-    def _post_credentials(
+    def _post_credentials(  # noqa: PLR0911 - one return per page Amazon may show next
         self, txn: SignInTransaction, form: MultiDict[str], ctx: RequestContext
     ) -> web.Response:
         state = self._state
@@ -333,8 +347,17 @@ class SignInFlow:
         scenario = state.scenario_for(account)
         if scenario.account_missing:
             return self._intent_page(txn, email)
+        if account is not None and scenario.captcha_loop and "captcha_loop" not in txn.cleared:
+            # Amazon's risk check wants a captcha before this account's password ...
+            txn.cleared.add("captcha_loop")
+            txn.captcha_pending = True
+            txn.email = account.email
+            return self._credentials_page(txn)
         if txn.captcha_pending:
             if _form_text(form, "guess").strip().upper() != state.captcha_answer.upper():
+                return self._credentials_page(txn, errors=[pages.WRONG_CAPTCHA])
+            if scenario.captcha_loop and not txn.page_scripts_ran:
+                # ... and a new one after every answer, unless the sign-in runs in a browser.
                 return self._credentials_page(txn, errors=[pages.WRONG_CAPTCHA])
             txn.captcha_pending = False
         if account is None:
@@ -411,7 +434,7 @@ class SignInFlow:
         state = self._state
         account = state.find_account(txn.email or "")
         scenario = state.scenario_for(account)
-        if scenario.waf_challenge:
+        if scenario.waf_challenge and not txn.page_scripts_ran:
             txn.stage = Stage.DONE
             page = pages.waf_challenge_page(
                 key=opaque_token(32),
@@ -424,7 +447,7 @@ class SignInFlow:
             )
             # AWS WAF answers its challenge action with 202.
             return html_response(page, status=202)
-        if scenario.aamation_challenge:
+        if scenario.aamation_challenge and not txn.page_scripts_ran:
             txn.stage = Stage.AAMATION
             return self._redirect_cvf(txn, "/ap/cvf/request")
         if scenario.cvf_captcha and "cvf" not in txn.cleared:
@@ -494,7 +517,9 @@ class SignInFlow:
             "openid.ns.oa2": "http://www.amazon.com/ap/ext/oauth/2",
             "openid.oa2.scope": "device_auth_access",
             "openid.op_endpoint": f"{txn.site}/ap/signin",
-            "openid.response_nonce": opaque_token(12),
+            # OpenID 2.0 (section 10.1): the nonce starts with the server's time, in UTC.
+            "openid.response_nonce": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(state.now()))
+            + opaque_token(9),
             "openid.signed": "assoc_handle,claimed_id,identity,mode,ns,op_endpoint,"
             "response_nonce,return_to,ns.oa2,oa2.authorization_code,oa2.scope",
             "openid.sig": opaque_token(32),
@@ -677,6 +702,8 @@ class SignInFlow:
         self._by_workflow.pop(txn.workflow_state, None)
         self._by_verify.pop(txn.verify_token, None)
         txn.expected_hidden = {}
+        for challenge_id in [k for k, v in self._passkey_challenges.items() if v[0] is txn]:
+            del self._passkey_challenges[challenge_id]
 
     def _trio(self, txn: SignInTransaction, app_action: str) -> dict[str, str]:
         self._rotate(txn)
@@ -693,9 +720,49 @@ class SignInFlow:
         }
 
     def _passkey_form(self, txn: SignInTransaction) -> str:
+        challenge_id, challenge = opaque_token(16), opaque_token(32)
+        self._passkey_challenges[challenge_id] = (txn, txn.market.domain, challenge)
         return pages.passkey_button_form(
-            rp_id=txn.market.domain, challenge_id=opaque_token(16), challenge=opaque_token(32)
+            rp_id=txn.market.domain, challenge_id=challenge_id, challenge=challenge
         )
+
+    def _post_passkey(
+        self, form: MultiDict[str], challenge_id: str, ctx: RequestContext
+    ) -> web.Response:
+        """
+        Sign in with a passkey: the browser's answer to a passkey form's challenge.
+
+        A passkey is both factors at once: a good answer ends the sign-in with the code.
+
+        :param form: The posted passkey form.
+        :param challenge_id: Its ``webAuthnChallengeIdForButton``.
+        :param ctx: The request context.
+        :return: The redirect to maplanding, or an error page.
+        """
+        state = self._state
+        found = self._passkey_challenges.pop(challenge_id, None)
+        if found is None:
+            return self._stale_page(ctx.market)
+        txn, rp_id, challenge = found
+        response = read_passkey_response(_form_text(form, PASSKEY_RESPONSE_FIELD))
+        passkey = state.passkeys.get(response[0]) if response is not None else None
+        account = state.find_account(passkey.email) if passkey is not None else None
+        if (
+            response is None
+            or passkey is None
+            or account is None
+            or (txn.email is not None and txn.email != account.email)
+            or response[1] != passkey.signature(rp_id, challenge)
+        ):
+            page = pages.error_page(
+                site=txn.site,
+                title="Sign-In Error",
+                message="We could not sign you in with this passkey. Please start over.",
+            )
+            return html_response(page)
+        txn.email = account.email
+        txn.mfa_done = True
+        return self._finish(txn)
 
     def _credentials_page(
         self, txn: SignInTransaction, *, errors: list[str] | None = None, status: int = 200

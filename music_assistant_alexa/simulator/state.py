@@ -19,6 +19,8 @@ from .scenarios import Scenario
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .browser_signals import SimPasskey
+
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_CAPTCHA_ANSWER: Final = "KXMZPQ"
 
@@ -36,6 +38,7 @@ class SimulatorState:
     :param violations: Protocol violations seen, in order (tests assert it stays empty).
     :param clock_skew: Seconds added to ``clock`` (a server clock that is off).
     :param captcha_answer: The characters every captcha picture shows.
+    :param passkeys: The accounts' passkeys by credential id (the users' authenticators).
     """
 
     clock: Callable[[], float] = time.time
@@ -45,6 +48,7 @@ class SimulatorState:
     violations: list[str] = field(default_factory=list)
     clock_skew: float = 0.0
     captcha_answer: str = DEFAULT_CAPTCHA_ANSWER
+    passkeys: dict[str, SimPasskey] = field(default_factory=dict)
 
     def now(self) -> float:
         """
