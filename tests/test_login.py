@@ -49,16 +49,16 @@ if TYPE_CHECKING:
     from .helpers import FakeClock
 
 #: Requests of a full sign-in on the combined page with MFA: sign-in page, password, code,
-#: registration, csrf, validity check.
-LOGIN_REQUESTS = 6
-#: Requests of a refresh: access token, cookie exchange, csrf.
-REFRESH_REQUESTS = 3
+#: registration, csrf.
+LOGIN_REQUESTS = 5
+#: Requests of a refresh: cookie exchange, csrf.
+REFRESH_REQUESTS = 2
 
 
 async def test_combined_sign_in_stores_session(
     manager: AuthSessionManager, simulator: AmazonSimulator
 ) -> None:
-    """The combined page, MFA, registration and csrf take six requests and store a session."""
+    """The combined page, MFA, registration and csrf take five requests and store a session."""
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     assert manager.signed_in
     assert simulator.request_count() == LOGIN_REQUESTS
@@ -206,7 +206,7 @@ async def test_nothing_stored_means_not_signed_in(manager: AuthSessionManager) -
 async def test_refresh_without_password(
     manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
 ) -> None:
-    """A refresh renews token, cookies and csrf in three requests from the refresh token alone."""
+    """A refresh renews cookies and csrf in two requests from the refresh token alone."""
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     before = manager.status().cookie_timestamp
     assert before is not None

@@ -16,7 +16,7 @@ from .endpoints import AmazonHosts
 from .errors import AlexaAuthError, ErrorCategory
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
 from .models import StoredCookie
-from .registration import APP_VERSION
+from .registration import APP_VERSION, USERS_ME_PATH
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from .clock import Clock
     from .cookie_files import CookieFileContents, FileCookie
     from .endpoints import Marketplace
-
-USERS_ME_PATH: Final = "/api/users/me"
 
 
 class CookieVerdict(StrEnum):

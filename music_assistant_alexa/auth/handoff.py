@@ -47,7 +47,7 @@ from .cookie_files import (
     is_session_cookie,
     read_cookie_file,
 )
-from .cookie_probe import USERS_ME_PATH, CookieProbe, CookieVerdict, offline_verdict
+from .cookie_probe import CookieProbe, CookieVerdict, offline_verdict
 from .errors import NotSignedInError, SessionExpiredError
 from .handoff_disk import (
     COOKIES_SUFFIX,
@@ -81,6 +81,7 @@ from .handoff_record import (
     write_record,
 )
 from .http import DEFAULT_PACE, DEFAULT_TIMEOUT
+from .registration import USERS_ME_PATH
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -459,7 +459,12 @@ def signed_in_notice(status: SessionStatus, *, then: str = "") -> Notice:
     :param then: What the user does next, as a sentence.
     """
     text = f"Signed in to {status.marketplace}{signed_in_as(status)}."
-    return Notice(f"{text} {then}" if then else text)
+    text = f"{text} {then}" if then else text
+    mismatch = status.marketplace_mismatch
+    if mismatch is not None:
+        # Signed in, but Amazon names another marketplace: a warning that says which.
+        return Notice.problem(f"{text} {mismatch.message}", guide_link(GuideSlug.CREDENTIALS))
+    return Notice(text)
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:
