@@ -120,6 +120,31 @@ async def test_wrong_password(manager: AuthSessionManager, simulator: AmazonSimu
     assert simulator.device_count(TEST_EMAIL) == 0
 
 
+async def test_unverified_mobile_number_means_the_password(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """
+    "We're unable to verify your mobile number" (Amazon's answer to a stale password).
+
+    The page Amazon redirects to says the mobile number; the error says the password, with
+    Amazon's words quoted and the credentials section, and nothing is stored.
+    """
+    simulator.scenario.unverified_mobile = True
+    with pytest.raises(InvalidCredentialsError) as caught:
+        await manager.login(TEST_EMAIL, "an old password", TEST_KEY)
+    err = caught.value
+    assert err.amazon_text == "We're unable to verify your mobile number. Try signing in again."
+    assert "when the password is wrong or out of date" in err.message
+    assert err.guide_slug is GuideSlug.CREDENTIALS
+    assert simulator.request_count("/ap/cvf/verify", method="GET") == 1
+    assert not (manager.store.folder / "registration.json").exists()
+    assert simulator.violations == []
+    # A refusal like a wrong password: an automatic sign-in does not send it again.
+    with pytest.raises(InvalidCredentialsError):
+        await manager.login(TEST_EMAIL, "an old password", TEST_KEY, automatic=True)
+    assert simulator.request_count("/ap/signin", method="POST") == 1
+
+
 async def test_unknown_email(manager: AuthSessionManager) -> None:
     """An e-mail Amazon does not know ends in AccountNotFoundError with Amazon's text."""
     with pytest.raises(AccountNotFoundError) as caught:
