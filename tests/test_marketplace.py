@@ -148,6 +148,27 @@ async def test_an_account_of_another_region_is_named_at_sign_in_in_five_requests
     assert accounts.violations == []
 
 
+async def test_a_lookup_amazon_cannot_answer_does_not_fail_the_sign_in(
+    manager: AuthSessionManager, accounts: AmazonSimulator
+) -> None:
+    """
+    /api/users/me dropped: the sign-in goes on with its csrf, and the region still tells.
+
+    The lookup only names the marketplace; losing it must not cost a sign-in (and a password
+    attempt). The home region's verdict stands, without a name.
+    """
+    accounts.scenario.drop_on_path = USERS_ME
+    accounts.scenario.drop_connections = 5  # aiohttp retries a GET once: drop every try
+    await manager.login(DE_EMAIL, TEST_PASSWORD, TEST_KEY)
+    assert manager.signed_in
+    assert accounts.request_count(CSRF) == 1
+    status = manager.status()
+    assert status.account_marketplace is None
+    assert status.marketplace_mismatch == MarketplaceMismatch("amazon.com", home_region="EU")
+    assert manager.cookies is not None
+    assert manager.cookies.csrf
+
+
 async def test_an_account_of_the_marketplaces_region_costs_no_lookup(
     accounts: AmazonSimulator, http_session: aiohttp.ClientSession, tmp_path: Path, clock: FakeClock
 ) -> None:

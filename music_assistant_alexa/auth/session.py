@@ -441,20 +441,34 @@ class AuthSessionManager:
         registration = await self._register(code, sign_in)
         csrf: str | None = None
         if needs_lookup(self.hosts.marketplace, registration.home_region):
-            profile = await fetch_account_profile(http)
-            registration.account_marketplace = profile.marketplace
-            await self.store.write_registration(registration)
-            moving = (
-                judge(self.hosts.marketplace.domain, registration.home_region, profile.marketplace)
-                is not None
-            )
-            # A session on the wrong marketplace is moved by its fix (new cookies and csrf
-            # there): a csrf for this one would be thrown away, so it costs no request.
-            if profile.csrf or moving:
-                csrf = profile.csrf
+            csrf = await self._look_up_marketplace(http, registration)
         if csrf is None:
             csrf = await fetch_csrf(http)
         await self._adopt(http, registration, csrf)
+
+    async def _look_up_marketplace(
+        self, http: AmazonHttp, registration: Registration
+    ) -> str | None:
+        """
+        Ask which marketplace the account belongs to; return the csrf to keep, or None.
+
+        A session on the wrong marketplace is moved by its fix (new cookies and a csrf there),
+        so the csrf of this one is not fetched: "" stands for "none, on purpose". A lookup
+        Amazon could not answer right now is no reason to fail a sign-in that worked: the csrf
+        request then follows, as without the lookup.
+        """
+        try:
+            profile = await fetch_account_profile(http)
+        except AlexaAuthError as err:
+            if err.category is not ErrorCategory.TEMPORARY:
+                raise
+            _LOGGER.info("Could not ask Amazon for the account's marketplace (%s)", err.code)
+            return None
+        registration.account_marketplace = profile.marketplace
+        await self.store.write_registration(registration)
+        domain = self.hosts.marketplace.domain
+        moving = judge(domain, registration.home_region, profile.marketplace) is not None
+        return profile.csrf if profile.csrf or moving else None
 
     async def _register(self, code: str, sign_in: _SignIn) -> Registration:
         """Register (or re-register) our device, storing its identity first and its tokens next."""
