@@ -3,9 +3,9 @@ Health checks of one account's Amazon session: what is wrong, in one sentence, a
 
 Every check yields a :class:`HealthCheck` with a status, a plain sentence and the section of our
 troubleshooting guide that fixes it. Checks read local state only (the store folder, the
-manager's snapshot, the refresh task), except the session check, which asks Amazon once and only
-when ``validate`` is set. Messages are built from non-secret values only: no e-mail address, no
-key, no token and no cookie value ever appears in one.
+manager's snapshot, the refresh task), except the device, session and marketplace checks, which
+ask Amazon once each and only when ``validate`` is set. Messages are built from non-secret
+values only: no e-mail address, no key, no token and no cookie value ever appears in one.
 """
 
 from __future__ import annotations
