@@ -52,10 +52,11 @@ from music_assistant_alexa.auth.errors import (
 )
 from music_assistant_alexa.auth.http import DEFAULT_PACE
 from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
-from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
-from music_assistant_alexa.auth.store import DEFAULT_LOCK_TIMEOUT
+from music_assistant_alexa.auth.session import CALLER_TOLD, AuthSessionManager, SessionStatus
+from music_assistant_alexa.auth.store import DEFAULT_LOCK_TIMEOUT, SessionStore
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
-from music_assistant_alexa.guide import GuideSlug, command_link
+from music_assistant_alexa.cli_wording import CommandLine
+from music_assistant_alexa.guide import GUIDE_COMMAND, GuideSlug, command_link
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -121,36 +122,77 @@ def default_store() -> Path:
     return Path(base) / "music-assistant-alexa" / "account"
 
 
+_SECRETS_HELP: Final = (
+    "The password comes from the environment variable AMAZON_PASSWORD and the 2FA key (the "
+    "52-character key of your authenticator app, not a 6-digit code) from AMAZON_2FA_KEY; "
+    "without them you are asked, hidden. They are never taken as options, never printed and "
+    "never stored."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
         prog="music-assistant-alexa",
         description="Sign in to Amazon for Alexa, keep the session fresh, and check it.",
+        epilog=(
+            "Exit codes: 0 ok, 2 bad input, 3 needs your action, 4 temporary failure. "
+            f"`{GUIDE_COMMAND}` lists the troubleshooting guide's sections."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--store", type=Path, default=None, help="the account's session folder")
     parser.add_argument(
-        "--endpoint", default=None, help="send every Amazon host to this base URL (a simulator)"
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"the account's session folder (default: {default_store()})",
+    )
+    parser.add_argument(
+        "--endpoint",
+        default=None,
+        metavar="URL",
+        help="send every Amazon host to this base URL (the simulator), keeping Amazon's names",
     )
     parser.add_argument(
         "--domain",
-        default=DEFAULT_MARKETPLACE,
-        help=f"Amazon marketplace (one of: {', '.join(MARKETPLACES)})",
+        default=None,
+        metavar="MARKETPLACE",
+        help=(
+            f"the Amazon marketplace, one of: {', '.join(MARKETPLACES)}. Default: the one the "
+            f"session folder is signed in on, else {DEFAULT_MARKETPLACE}. A folder keeps its "
+            "marketplace: a --domain that contradicts it is refused (see switch-marketplace)"
+        ),
     )
     parser.add_argument(
-        "--pace", type=float, default=DEFAULT_PACE, help="seconds between requests to Amazon"
+        "--pace",
+        type=float,
+        default=DEFAULT_PACE,
+        metavar="SECONDS",
+        help="least time between two requests to Amazon (default: %(default)s)",
     )
     parser.add_argument(
         "--lock-timeout",
         type=float,
         default=DEFAULT_LOCK_TIMEOUT,
-        help="seconds to wait for another process using the session folder",
+        metavar="SECONDS",
+        help="how long to wait for another process using the session folder (default: %(default)s)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v: info, -vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    login = sub.add_parser("login", help="sign in (password and 2FA key from env or a prompt)")
-    login.add_argument("--email", required=True)
+    login = sub.add_parser(
+        "login",
+        help="sign in (password from AMAZON_PASSWORD, 2FA key from AMAZON_2FA_KEY, or prompts)",
+        description=f"Sign in to Amazon and register this app as one device. {_SECRETS_HELP} "
+        "When Amazon shows a captcha, the picture's address is printed and its characters "
+        "asked for.",
+    )
+    login.add_argument(
+        "--email", required=True, help="the e-mail address (or phone number) you sign in with"
+    )
     login.add_argument(
         "--browser",
         action="store_true",
@@ -164,12 +206,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --browser: the address of the page Amazon showed at the end of the sign-in "
         "(finishes the link an earlier `login --browser` printed)",
     )
-    status = sub.add_parser("status", help="show the stored session")
-    status.add_argument("--json", action="store_true")
-    sub.add_parser("refresh", help="renew cookies and tokens from the stored session")
-    sub.add_parser("totp", help="show the current one-time code of the 2FA key")
-    doctor = sub.add_parser("doctor", help="run every health check")
-    doctor.add_argument("--json", action="store_true")
+    status = sub.add_parser(
+        "status",
+        help="show the stored session",
+        description="Show the stored session: account, marketplace, cookie age, refreshes. "
+        "Nothing is sent to Amazon.",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    sub.add_parser(
+        "refresh",
+        help="renew the cookies from the stored session",
+        description="Renew the website cookies and the csrf from the stored device (two "
+        "requests; no password).",
+    )
+    sub.add_parser(
+        "switch-marketplace",
+        help="move the stored session to another marketplace",
+        description="Move the stored session to another Amazon marketplace: new cookies for it "
+        "from the stored device (two requests; no password, no new device).",
+    ).add_argument("marketplace", metavar="MARKETPLACE", help="the marketplace, e.g. amazon.de")
+    sub.add_parser(
+        "totp",
+        help="show the current one-time code of the 2FA key",
+        description="Show the code your 2FA key (AMAZON_2FA_KEY, or a hidden prompt) makes "
+        "now, to compare with your authenticator app. Nothing is sent to Amazon.",
+    )
+    doctor = sub.add_parser(
+        "doctor",
+        help="run every health check",
+        description="Run every health check: one line each, with the guide section of every "
+        "problem. It asks Amazon whether the device and the session work and which "
+        "marketplace the account belongs to (three requests); AMAZON_2FA_KEY, when set, "
+        "is checked for its format.",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the redacted report as JSON")
     doctor.add_argument("--offline", action="store_true", help="do not ask Amazon")
     doctor.add_argument(
         "--ma-data",
@@ -182,28 +252,71 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the e-mail address in the alexa provider's settings (default: this session's)",
     )
-    reset = sub.add_parser("reset", help="back up, deregister at Amazon, wipe")
+    reset = sub.add_parser(
+        "reset",
+        help="back up, remove the device at Amazon, remove the session",
+        description="Complete re-authentication: back up the session folder, remove the "
+        "device at Amazon, and remove the session's files (the sign-in attempt record stays).",
+    )
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    sim = sub.add_parser("simulator", help="run the Amazon simulator on loopback")
-    sim.add_argument("--port", type=int, default=0)
-    sim.add_argument("--email", required=True)
-    sim.add_argument("--password", required=True)
-    sim.add_argument("--totp-secret", required=True)
-    sim.add_argument("--marketplace", default=DEFAULT_MARKETPLACE)
-    sub.add_parser("demo", help="sign in, check and refresh against the built-in simulator")
-    install = sub.add_parser("install-provider", help="add the provider to Music Assistant")
-    install.add_argument("--ma-path", type=Path, default=None)
-    uninstall = sub.add_parser("uninstall-provider", help="remove it from Music Assistant")
-    uninstall.add_argument("--ma-path", type=Path, default=None)
-    guide = sub.add_parser("guide", help="list the troubleshooting guide's sections, or print one")
+    sim = sub.add_parser(
+        "simulator",
+        help="run the Amazon simulator on loopback",
+        description="Run the Amazon simulator with one account on 127.0.0.1 until Ctrl-C; the "
+        "first line says where (point --endpoint at it).",
+    )
+    sim.add_argument("--port", type=int, default=0, help="the port (default: 0, any free one)")
+    sim.add_argument("--email", required=True, help="the simulated account's e-mail address")
+    sim.add_argument("--password", required=True, help="its password (a test value)")
+    sim.add_argument(
+        "--totp-secret", required=True, help="its authenticator key (base32, a test value)"
+    )
+    sim.add_argument(
+        "--marketplace",
+        default=DEFAULT_MARKETPLACE,
+        help="the marketplace the account belongs to (default: %(default)s)",
+    )
+    sub.add_parser(
+        "demo",
+        help="sign in, check and refresh against the built-in simulator",
+        description="Sign in, show the status, refresh and show it again, against the "
+        "built-in simulator, in a temporary folder removed at the end. Nothing reaches Amazon.",
+    )
+    ma_path_help = (
+        "the music_assistant package folder of Music Assistant (default: the one this "
+        "Python imports)"
+    )
+    install = sub.add_parser(
+        "install-provider",
+        help="add the provider to Music Assistant",
+        description="Write the provider folder into a Music Assistant installation; run it "
+        "again to upgrade. Restart Music Assistant afterwards.",
+    )
+    install.add_argument("--ma-path", type=Path, default=None, metavar="DIR", help=ma_path_help)
+    uninstall = sub.add_parser(
+        "uninstall-provider",
+        help="remove it from Music Assistant",
+        description="Remove exactly the files install-provider wrote.",
+    )
+    uninstall.add_argument("--ma-path", type=Path, default=None, metavar="DIR", help=ma_path_help)
+    guide = sub.add_parser(
+        "guide",
+        help="list the troubleshooting guide's sections, or print one",
+        description="List the troubleshooting guide's sections, or print one as text.",
+    )
     guide.add_argument("section", nargs="?", help="the section to print (its slug)")
     handoff = sub.add_parser(
-        "handoff", help="write the session into the file Music Assistant's Alexa players use"
+        "handoff",
+        help="write the session into the file Music Assistant's Alexa players use",
+        description="Write the session's cookies into the file Music Assistant's own Alexa "
+        "player provider restores its login from (checked with Amazon first; the old file "
+        "kept as .bak).",
     )
     handoff.add_argument(
         "--ma-data",
         type=Path,
         required=True,
+        metavar="DIR",
         help="Music Assistant's data folder (/data in Docker)",
     )
     handoff.add_argument(
@@ -231,18 +344,42 @@ def main(
     args = parser.parse_args(argv)
     args.clock = clock
     stream = out or sys.stdout
+    before = set(logging.getLogger().handlers)
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    printer = _Printer(stream)
+    if not args.verbose:
+        # Every error and warning the auth core logs for its caller is printed as a line of
+        # its own here: the log would say it a second time, on standard error. (Only on the
+        # handler made here: a host's own logging is not ours to filter.)
+        for handler in set(logging.getLogger().handlers) - before:
+            handler.addFilter(_not_told)
+    args.line = CommandLine(_folder_options(args))
+    printer = _Printer(stream, args.line)
     try:
-        args.domain = normalise_marketplace(args.domain)
+        if args.domain is not None:
+            args.domain = normalise_marketplace(args.domain)
     except ValueError as err:
         printer(f"✗ {err}")
         return EXIT_BAD_INPUT
     return _run(args, printer)
+
+
+def _not_told(record: logging.LogRecord) -> bool:
+    """Let through the log records that do not repeat what the command prints anyway."""
+    return not getattr(record, CALLER_TOLD, False)
+
+
+def _folder_options(args: argparse.Namespace) -> list[str]:
+    """Return the global options a fix's command must repeat to reach the same session."""
+    options: list[str] = []
+    if args.store is not None:
+        options += ["--store", str(args.store)]
+    if args.endpoint:
+        options += ["--endpoint", args.endpoint]
+    return options
 
 
 def _run(args: argparse.Namespace, printer: _Printer) -> int:
@@ -269,8 +406,10 @@ def _run(args: argparse.Namespace, printer: _Printer) -> int:
 class _Printer:
     """Prints lines; the only way this module writes output."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, line: CommandLine | None = None) -> None:
         self.stream = stream
+        #: How the user called us: fixes name commands that reach the same session.
+        self.line = line or CommandLine()
         #: The reader went away (``| head``): nothing more is printed.
         self.closed = False
 
@@ -284,10 +423,12 @@ class _Printer:
             _silence(self.stream)
 
     def error(self, err: AlexaAuthError) -> None:
-        self(f"✗ {err.message}")
+        """Print an error as one line: what happened, Amazon's words, the guide's section."""
+        parts = [self.line.rewrite(err.message)]
         if err.amazon_text:
-            self(f'  Amazon said: "{err.amazon_text}"')
-        self(f"  How to fix it: {command_link(err.guide_slug)}")
+            parts.append(f'Amazon said: "{err.amazon_text}".')
+        parts.append(f"How to fix it: {command_link(err.guide_slug)}")
+        self(f"✗ {' '.join(parts)}")
 
 
 # --- shared plumbing ---------------------------------------------------------------------------
@@ -298,11 +439,13 @@ def _session(endpoint: str | None) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
-def _manager(args: argparse.Namespace, session: aiohttp.ClientSession) -> AuthSessionManager:
+def _manager(
+    args: argparse.Namespace, session: aiohttp.ClientSession, marketplace: str
+) -> AuthSessionManager:
     manager = AuthSessionManager(
         session=session,
         store_dir=args.store or default_store(),
-        marketplace=args.domain,
+        marketplace=marketplace,
         endpoint=args.endpoint,
         clock=args.clock,
         pace=args.pace,
@@ -311,12 +454,53 @@ def _manager(args: argparse.Namespace, session: aiohttp.ClientSession) -> AuthSe
     return manager
 
 
+async def _stored_marketplace(folder: Path) -> str | None:
+    """
+    Return the marketplace a session folder is signed in on, or None (nothing moved or locked).
+
+    :param folder: The session folder.
+    """
+    return (await SessionStore(folder).peek()).marketplace
+
+
+async def _session_marketplace(args: argparse.Namespace) -> str:
+    """
+    Return the marketplace a command works on: the folder's, or ``--domain`` for a new session.
+
+    :param args: The parsed command line (``store``, ``domain``).
+    :raises UsageError: ``--domain`` contradicts the marketplace the folder is signed in on.
+    """
+    folder = args.store or default_store()
+    stored = await _stored_marketplace(folder)
+    if stored is None:
+        return str(args.domain or DEFAULT_MARKETPLACE)
+    if args.domain is not None and args.domain != stored:
+        line: CommandLine = args.line
+        msg = (
+            f"The session in {folder} is signed in on {stored}, not {args.domain}. Leave out "
+            "--domain (the folder remembers its marketplace), or move the session to "
+            f"{args.domain}: {line.command('switch-marketplace', args.domain)}"
+        )
+        raise UsageError(msg)
+    return stored
+
+
 async def _with_manager(
     args: argparse.Namespace,
     body: Callable[[AuthSessionManager], Coroutine[Any, Any, int]],
+    *,
+    marketplace: str | None = None,
 ) -> int:
+    """
+    Run a command's body with the session's manager.
+
+    :param args: The parsed command line.
+    :param body: The command.
+    :param marketplace: The marketplace to open the session on (default: the folder's).
+    """
+    market = marketplace or await _session_marketplace(args)
     async with _session(args.endpoint) as session:
-        manager = _manager(args, session)
+        manager = _manager(args, session, market)
         try:
             # A folder that is not a session folder is refused before anything reads, sends or
             # changes anything (exit code 2).
@@ -347,8 +531,12 @@ def _secret_from_env(name: str, prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
+_KEY_VARIABLE: Final = "AMAZON_2FA_KEY"
+_PASSWORD_VARIABLE: Final = "AMAZON_PASSWORD"  # noqa: S105 - a variable's name, not a password
+
+
 def _read_key() -> TotpKey:
-    return parse_totp_key(_secret_from_env("AMAZON_2FA_KEY", "Amazon 2FA key (hidden): "))
+    return parse_totp_key(_secret_from_env(_KEY_VARIABLE, "Amazon 2FA key (hidden): "))
 
 
 def _ask_before_the_loop(args: argparse.Namespace) -> None:
@@ -363,10 +551,20 @@ def _ask_before_the_loop(args: argparse.Namespace) -> None:
     if args.command == "login" and args.final_url is not None and not in_browser:
         msg = "--final-url belongs to a sign-in in the browser: add --browser."
         raise UsageError(msg)
-    if args.command in ("login", "totp") and not in_browser:
+    # A sign-in in the browser needs neither the password nor the 2FA key.
+    needed = {"login": (_KEY_VARIABLE, _PASSWORD_VARIABLE), "totp": (_KEY_VARIABLE,)}
+    wanted = () if in_browser else needed.get(args.command, ())
+    missing = [name for name in wanted if not os.environ.get(name)]
+    if missing and not stdin_is_terminal():
+        # Everything missing is said at once: nobody should fix one, run again, meet the next.
+        which = " and ".join(missing)
+        them = "them" if len(missing) > 1 else "it"
+        msg = f"Set {which}, or run this in a terminal to be asked for {them} (hidden)."
+        raise UsageError(msg)
+    if _KEY_VARIABLE in wanted:
         args.key = _read_key()  # validated before the password is even asked for
-    if args.command == "login" and not in_browser:
-        args.password = _secret_from_env("AMAZON_PASSWORD", "Amazon password (hidden): ")
+    if _PASSWORD_VARIABLE in wanted:
+        args.password = _secret_from_env(_PASSWORD_VARIABLE, "Amazon password (hidden): ")
     if args.command == "reset" and not args.yes:
         if not stdin_is_terminal():
             msg = "Refusing to reset without --yes when nobody can confirm."
@@ -520,7 +718,8 @@ def _browser_command(args: argparse.Namespace, *, final_url: bool = False) -> st
         parts += ["--store", shlex.quote(str(args.store))]
     if args.endpoint:
         parts += ["--endpoint", shlex.quote(args.endpoint)]
-    if args.domain != DEFAULT_MARKETPLACE:
+    if args.domain is not None:
+        # Only when given: otherwise the folder's own marketplace applies, as for any command.
         parts += ["--domain", args.domain]
     parts += ["login", "--browser", "--email", shlex.quote(args.email)]
     if final_url:
@@ -641,18 +840,48 @@ async def _cmd_status(args: argparse.Namespace, out: _Printer) -> int:
 async def _cmd_refresh(args: argparse.Namespace, out: _Printer) -> int:
     async def body(manager: AuthSessionManager) -> int:
         if not await manager.restore(validate=False):
-            out("✗ Not signed in: run `music-assistant-alexa login` first.")
+            out(f"✗ Not signed in: run `{out.line.sign_in()}` first.")
             _print_store_problems(manager.status(), out, now=manager.clock.time())
             return EXIT_NEEDS_USER
         await manager.refresh()
         if manager.refreshed_elsewhere:
-            out("✓ Another process renewed the cookies and tokens just now; using them.")
+            out("✓ Another process renewed the cookies just now; using them.")
         else:
-            out("✓ Refreshed cookies and tokens.")
+            out("✓ Refreshed the cookies.")
         _print_status(manager.status(), out, now=manager.clock.time())
         return EXIT_OK
 
     return await _with_manager(args, body)
+
+
+async def _cmd_switch(args: argparse.Namespace, out: _Printer) -> int:
+    try:
+        target = normalise_marketplace(args.marketplace)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+    current = await _session_marketplace(args)  # refuses a --domain that contradicts the folder
+    folder = args.store or default_store()
+    if await _stored_marketplace(folder) is None:
+        out(
+            f"✗ Not signed in: there is no session to move. Sign in on {target} with "
+            f"`{out.line.command('--domain', target, 'login', '--email')} EMAIL`."
+        )
+        return EXIT_NEEDS_USER
+    if current == target:
+        out(f"✓ The session is on {target} already.")
+        return EXIT_OK
+
+    async def body(manager: AuthSessionManager) -> int:
+        await manager.restore(validate=False)
+        await manager.refresh()
+        out(
+            f"✓ Moved the session from {current} to {target}: new cookies from the same device "
+            "(no password, no new device)."
+        )
+        _print_status(manager.status(), out, now=manager.clock.time())
+        return EXIT_OK
+
+    return await _with_manager(args, body, marketplace=target)
 
 
 async def _cmd_totp(args: argparse.Namespace, out: _Printer) -> int:
@@ -688,7 +917,8 @@ async def _cmd_doctor(args: argparse.Namespace, out: _Printer) -> int:
             report = await build_report(manager, checks)
             out(strict_json(report))
         else:
-            for line in render_checks(checks):
+            status = manager.status()
+            for line in render_checks(out.line.check(check, status) for check in checks):
                 out(line)
             _print_store_problems(manager.status(), out, now=manager.clock.time())
         if any(c.status is CheckStatus.ERROR for c in checks):
@@ -707,22 +937,27 @@ async def _cmd_reset(args: argparse.Namespace, out: _Printer) -> int:
         # The attempt record stays on disk: a reset must not hand the next process fresh
         # password attempts, nor end a pause Amazon asked for.
         result = await manager.reset(deregister=True, keep_state=True)
+        folder = manager.store.folder
+        if not result.removed and not result.had_device:
+            out(f"Nothing to reset: {folder} holds no session, and no device is registered.")
+            return EXIT_OK
         if result.backup:
             out(f"✓ Backed up the session folder to {result.backup}")
-        out(
-            "✓ Removed the device at Amazon." if result.deregistered else "⚠ Device kept at Amazon."
-        )
-        folder = manager.store.folder
+        if result.deregistered:
+            out("✓ Removed the device at Amazon.")
+        elif result.had_device:
+            out(
+                f"⚠ Could not remove the device at Amazon ({result.deregister_error}): if it is "
+                'still listed under "Your devices" at Amazon, remove it there.'
+            )
         if result.removed:
             out(f"✓ Removed from {folder}: {', '.join(result.removed)}.")
-        else:
-            out(f"Nothing to remove: {folder} holds no session.")
         if result.kept:
             out(
                 f"  Kept {', '.join(result.kept)}: the sign-in attempt record, so a reset does not "
                 "hand out fresh attempts."
             )
-        out("Sign in again with `music-assistant-alexa login`.")
+        out(f"Sign in again with `{out.line.sign_in()}`.")
         return EXIT_OK
 
     return await _with_manager(args, body)
@@ -793,7 +1028,8 @@ async def run_demo(
                     printer(f"✓ Refreshed ({sim.request_count()} HTTP requests)")
                     printer("\n[4/4] status")
                     _print_status(manager.status(), printer, now=clock.time())
-                    printer(f"\nSession files: {', '.join(sorted(_files(manager.store.folder)))}")
+                    files = ", ".join(sorted(_files(manager.store.folder)))
+                    printer(f"\nSession files: {files} (in a temporary folder, removed now).")
                 finally:
                     await manager.close()
     return EXIT_OK
@@ -802,6 +1038,7 @@ async def run_demo(
 class _FuncPrinter(_Printer):
     def __init__(self, func: Callable[[str], None]) -> None:
         self._func = func
+        self.line = CommandLine()
 
     def __call__(self, line: str = "") -> None:
         self._func(line)
@@ -879,8 +1116,9 @@ async def _cmd_handoff(args: argparse.Namespace, out: _Printer) -> int:
         )
         raise UsageError(msg)
 
+    market = await _session_marketplace(args)
     async with _session(args.endpoint) as session:
-        manager = _manager(args, session)
+        manager = _manager(args, session, market)
         handoff = AlexaHandoff.for_manager(
             manager, session=session, ma_data=args.ma_data, username=args.username, pace=args.pace
         )
@@ -918,6 +1156,7 @@ _COMMANDS: Final[dict[str, Callable[[argparse.Namespace, _Printer], Coroutine[An
     "login": _cmd_login,
     "status": _cmd_status,
     "refresh": _cmd_refresh,
+    "switch-marketplace": _cmd_switch,
     "totp": _cmd_totp,
     "doctor": _cmd_doctor,
     "reset": _cmd_reset,
@@ -970,11 +1209,14 @@ def _print_status(
     elif status.device_registered:
         out(
             f"⚠ Signed in as {label} on {status.marketplace}, but no website cookies are stored: "
-            "run `music-assistant-alexa refresh` to renew them (Music Assistant renews them by "
+            f"run `{out.line.command('refresh')}` to renew them (Music Assistant renews them by "
             "itself)."
         )
     else:
         out(f"✗ Not signed in ({status.marketplace}).")
+    mismatch = status.marketplace_mismatch
+    if mismatch is not None:
+        out(f"⚠ {out.line.mismatch(mismatch)} — {command_link(GuideSlug.CREDENTIALS)}")
     if status.signed_in or status.device_registered:
         _print_session(status, out, now=now)
     if status.unreadable_files:

@@ -91,10 +91,13 @@ async def test_login_status_refresh(
     assert status["marketplace"] == "amazon.com"
     assert status["cookie_age_days"] < 0.01
     assert TEST_EMAIL not in out
+    live_simulator.reset_counts()
     code, refreshed = await run_cli(*cli_args(live_simulator, store, "refresh"), clock=clock)
     assert code == 0
     assert "Refreshed" in refreshed
-    assert live_simulator.request_count("/auth/token") == 1
+    # Cookies and csrf only: no access token is minted when nothing needs one.
+    assert live_simulator.request_count() == 2
+    assert live_simulator.request_count("/auth/token") == 0
     assert_no_secrets(out + refreshed)
 
 
@@ -244,9 +247,11 @@ def test_demo_runs_on_a_fresh_folder() -> None:
     out = io.StringIO()
     assert main(["demo"], out=out, clock=FakeClock()) == 0
     text = out.getvalue()
-    for step in ("[1/4] login", "✓ Signed in.", "[3/4] refresh", "✓ Refreshed (3 HTTP requests)"):
+    for step in ("[1/4] login", "✓ Signed in.", "[3/4] refresh", "✓ Refreshed (2 HTTP requests)"):
         assert step in text
-    assert "  6 HTTP requests" in text
+    assert "  5 HTTP requests" in text
+    # The demo's folder is gone when it ends, and the demo says so.
+    assert "(in a temporary folder, removed now)" in text
 
 
 def test_standalone_simulator_prints_address_first() -> None:
@@ -528,7 +533,9 @@ async def test_missing_cookies_alone_is_not_signed_out(
     assert code == 0, out
     assert "Not signed in" not in out
     assert "⚠ Signed in as Test on amazon.com, but no website cookies are stored" in out
-    assert "music-assistant-alexa refresh" in out
+    # The command to paste reaches the same folder (and the simulator) again.
+    assert f"run `music-assistant-alexa --store {store} --endpoint" in out
+    assert " refresh` to renew them" in out
     code, status = await run_cli(*cli_args(live_simulator, store, "status", "--json"), clock=clock)
     data = strict_json(status)
     assert data["device_registered"] is True
@@ -850,3 +857,283 @@ async def test_a_busy_folder_is_waited_for_within_the_bound(
     assert live_simulator.request_count() == 0
     code, out = await run_cli(*cli_args(live_simulator, store, "refresh"), clock=clock)
     assert code == 0, out
+
+
+# --- issue 13: the marketplace, and words for a terminal ------------------------------------------
+
+DE_EMAIL: Final = "familie@example.de"
+
+
+def cookie_marketplace(store: Path) -> str:
+    """Return the marketplace cookies.json is stored for."""
+    marketplace: str = json.loads((store / "cookies.json").read_text())["marketplace"]
+    return marketplace
+
+
+async def test_an_account_of_another_marketplace_is_named_with_the_command_that_fixes_it(
+    live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    """
+    An amazon.de account signed in on the default amazon.com: `login` and `doctor` name it.
+
+    The fix is one command that reaches the same folder; after it, `status` and `doctor` are
+    clean and the folder stays on amazon.de.
+    """
+    live_simulator.add_account(DE_EMAIL, TEST_PASSWORD, TEST_KEY, marketplace="amazon.de")
+    store = tmp_path / "acct"
+    fix = f"music-assistant-alexa --store {store} --endpoint {live_simulator.base_url} "
+    fix += "switch-marketplace amazon.de"
+    code, out = await run_cli(
+        *cli_args(live_simulator, store, "login", "--email", DE_EMAIL), clock=clock
+    )
+    assert code == 0, out
+    warning = [line for line in out.splitlines() if line.startswith("⚠")]
+    assert len(warning) == 1, out
+    assert "Amazon says this account belongs to amazon.de, not amazon.com" in warning[0]
+    assert fix in warning[0]
+    assert warning[0].endswith("music-assistant-alexa guide email-password-and-marketplace")
+    assert "settings" not in out
+
+    code, out = await run_cli(*cli_args(live_simulator, store, "doctor"), clock=clock)
+    assert code == 0, out  # a warning, not an error
+    assert [line for line in out.splitlines() if line.startswith("⚠")] == warning
+
+    live_simulator.reset_counts()
+    code, out = await run_cli(
+        *cli_args(live_simulator, store, "switch-marketplace", "amazon.de"), clock=clock
+    )
+    assert code == 0, out
+    assert "✓ Moved the session from amazon.com to amazon.de" in out
+    assert live_simulator.request_count() == 2
+    assert live_simulator.device_count(DE_EMAIL) == 1
+    code, out = await run_cli(*cli_args(live_simulator, store, "status"), clock=clock)
+    assert code == 0, out
+    assert "on amazon.de" in out
+    assert "⚠" not in out
+    code, out = await run_cli(*cli_args(live_simulator, store, "doctor"), clock=clock)
+    assert code == 0, out
+    assert all(line.startswith("✓") for line in out.strip().splitlines()), out
+    code, out = await run_cli(
+        *cli_args(live_simulator, store, "switch-marketplace", "de"), clock=clock
+    )
+    assert (code, out) == (0, "✓ The session is on amazon.de already.\n")
+
+
+async def test_the_folder_remembers_its_marketplace(
+    live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    """
+    Signed in with --domain amazon.de: plain status and refresh use amazon.de and keep it.
+
+    A --domain that contradicts the folder is refused (exit 2) before anything is read, sent
+    or changed, with the command that moves the session.
+    """
+    live_simulator.add_account(DE_EMAIL, TEST_PASSWORD, TEST_KEY, marketplace="amazon.de")
+    store = tmp_path / "acct"
+    login = ["--domain", "amazon.de", "login", "--email", DE_EMAIL]
+    code, out = await run_cli(*cli_args(live_simulator, store, *login), clock=clock)
+    assert code == 0, out
+    code, out = await run_cli(*cli_args(live_simulator, store, "status"), clock=clock)
+    assert code == 0, out
+    assert "✓ Signed in as Test on amazon.de" in out
+    code, out = await run_cli(*cli_args(live_simulator, store, "refresh"), clock=clock)
+    assert code == 0, out
+    assert cookie_marketplace(store) == "amazon.de"
+    code, out = await run_cli(
+        *cli_args(live_simulator, store, "--domain", "amazon.de", "status"), clock=clock
+    )
+    assert code == 0, out
+    assert "on amazon.de" in out
+
+    before = {p.name: p.read_bytes() for p in store.iterdir() if p.is_file()}
+    live_simulator.reset_counts()
+    for command in (["status"], ["refresh"], ["login", "--email", DE_EMAIL], ["doctor"]):
+        code, out = await run_cli(
+            *cli_args(live_simulator, store, "--domain", "amazon.com", *command), clock=clock
+        )
+        assert code == 2, (command, out)
+        assert out.startswith(
+            f"✗ The session in {store} is signed in on amazon.de, not amazon.com."
+        )
+        assert "switch-marketplace amazon.com" in out
+    assert live_simulator.request_count() == 0
+    assert {p.name: p.read_bytes() for p in store.iterdir() if p.is_file()} == before
+
+
+async def test_switching_without_a_session_says_how_to_sign_in(tmp_path: Path) -> None:
+    """Nothing to move: exit 3 and the sign-in command for that marketplace."""
+    code, out = await run_cli("--store", str(tmp_path / "none"), "switch-marketplace", "amazon.de")
+    assert code == 3
+    assert "--domain amazon.de login --email EMAIL" in out
+
+
+@pytest.mark.parametrize("site", ["amazon.nl", "www.amazon.se", "https://www.amazon.com.be/"])
+def test_a_real_amazon_shop_we_do_not_sign_in_to_is_refused_with_a_hint(
+    tmp_path: Path, site: str
+) -> None:
+    """amazon.nl and the like: exit 2, the supported list and how to choose."""
+    out = io.StringIO()
+    assert main(["--store", str(tmp_path), "--domain", site, "status"], out=out) == 2
+    text = out.getvalue()
+    assert "is an Amazon shop, but not one of the Alexa marketplaces this app signs in to" in text
+    assert "amazon.de" in text
+    assert "Your devices" in text
+    assert text.count("\n") == 1
+
+
+def test_a_country_code_names_its_marketplace(tmp_path: Path) -> None:
+    """`--domain uk` is amazon.co.uk (amazon.uk is no Amazon site)."""
+    out = io.StringIO()
+    assert main(["--store", str(tmp_path / "x"), "--domain", "uk", "status"], out=out) == 3
+    assert out.getvalue().startswith("✗ Not signed in (amazon.co.uk).")
+
+
+async def test_errors_are_worded_for_the_terminal(
+    live_simulator: AmazonSimulator,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong password: one line, the environment variable and --domain, never "settings"."""
+    monkeypatch.setenv("AMAZON_PASSWORD", "not the password")
+    code, out = await run_cli(
+        *cli_args(live_simulator, tmp_path, "login", "--email", TEST_EMAIL), clock=clock
+    )
+    assert code == 3
+    lines = out.splitlines()
+    assert lines[0].startswith("Signing in")
+    assert len(lines) == 2, out
+    assert lines[1].startswith("✗ Amazon says the password is wrong. Check it (AMAZON_PASSWORD")
+    assert "(--domain)" in lines[1]
+    assert "settings" not in out
+
+
+async def test_unverified_mobile_number_is_the_password(
+    live_simulator: AmazonSimulator,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Amazon's "unable to verify your mobile number" is said to be the password, plainly."""
+    live_simulator.scenario.unverified_mobile = True
+    monkeypatch.setenv("AMAZON_PASSWORD", "an old password")
+    code, out = await run_cli(
+        *cli_args(live_simulator, tmp_path, "login", "--email", TEST_EMAIL), clock=clock
+    )
+    assert code == 3
+    assert (
+        "✗ Amazon says it cannot verify your mobile number, which it shows when the password "
+        in (out)
+    )
+    assert 'Amazon said: "We\'re unable to verify your mobile number. Try signing in again."' in out
+    assert "Check the password (AMAZON_PASSWORD, or what you typed), then run" in out
+    assert "settings" not in out
+
+
+async def test_doctor_before_any_sign_in_says_what_is_true(tmp_path: Path) -> None:
+    """No folder: not "private (0700)", and the sign-in is a command, not "the settings"."""
+    store = tmp_path / "never"
+    code, out = await run_cli("--store", str(store), "doctor", "--offline")
+    assert code == 3
+    assert "private (0700) and its files are 0600" not in out
+    assert "✓ No session folder yet; the first sign-in creates it private (0700)." in out
+    assert f"Sign in with `music-assistant-alexa --store {store} login --email EMAIL`." in out
+    assert "settings" not in out
+    assert not store.exists()
+
+
+async def test_every_missing_secret_is_named_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a terminal, both variables are named in one line (exit 2), nothing else done."""
+    monkeypatch.delenv("AMAZON_PASSWORD")
+    monkeypatch.delenv("AMAZON_2FA_KEY")
+    code, out = await run_cli("--store", str(tmp_path / "a"), "login", "--email", TEST_EMAIL)
+    assert code == 2
+    assert out == (
+        "✗ Set AMAZON_2FA_KEY and AMAZON_PASSWORD, or run this in a terminal to be asked for "
+        "them (hidden).\n"
+    )
+    monkeypatch.setenv("AMAZON_2FA_KEY", TEST_KEY)
+    code, out = await run_cli("--store", str(tmp_path / "a"), "login", "--email", TEST_EMAIL)
+    assert code == 2
+    assert "Set AMAZON_PASSWORD, or run this in a terminal to be asked for it" in out
+    assert not (tmp_path / "a").exists()
+
+
+async def test_reset_of_an_empty_folder_says_so(tmp_path: Path) -> None:
+    """Nothing stored: "nothing to reset", no claim about a device or a wipe."""
+    store = tmp_path / "empty"
+    code, out = await run_cli("--store", str(store), "reset", "--yes")
+    assert code == 0
+    assert out == f"Nothing to reset: {store} holds no session, and no device is registered.\n"
+
+
+def sub_parsers() -> dict[str, Any]:
+    """Return the sub-commands' parsers by name."""
+    parser = cli.build_parser()
+    (action,) = (a for a in parser._actions if a.dest == "command")
+    choices: dict[str, Any] = action.choices  # type: ignore[assignment]
+    return choices
+
+
+def test_help_describes_every_option() -> None:
+    """Every option of every command has a description; login names its variables."""
+    parser = cli.build_parser()
+    for name, sub in [("", parser), *sub_parsers().items()]:
+        for action in sub._actions:
+            if action.dest not in ("help", "version", "command"):
+                assert action.help, f"{name} {action.dest}"
+    top = " ".join(parser.format_help().split())
+    assert f"(default: {cli.default_store()})" in top
+    login = " ".join(sub_parsers()["login"].format_help().split())
+    assert "AMAZON_PASSWORD" in login
+    assert "AMAZON_2FA_KEY" in login
+
+
+def test_readme_synopsis_matches_the_commands() -> None:
+    """The README's command-line block names every command, and the simulator's options."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Command line", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if re.match(r"  \S", line)]
+    listed = {line.split()[0] for line in commands}
+    listed |= {"uninstall-provider"} if "/ uninstall-provider" in block else set()
+    assert set(sub_parsers()) <= listed, listed
+    simulator = next(line for line in block.splitlines() if line.lstrip().startswith("simulator"))
+    for action in sub_parsers()["simulator"]._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.option_strings[-1] in simulator, action.option_strings
+
+
+def test_no_duplicated_log_line_without_verbose(tmp_path: Path) -> None:
+    """
+    A real process: a refused sign-in prints its "✗" line, and standard error stays empty.
+
+    With -v the log line is there (it is what -v is for).
+    """
+
+    async def run(*verbose: str) -> tuple[int, str, str]:
+        async with AmazonSimulator() as sim:  # the child runs on the real clock
+            sim.add_account(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
+            env = {**os.environ, "AMAZON_PASSWORD": "wrong", "AMAZON_2FA_KEY": TEST_KEY}
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "music_assistant_alexa",
+                *verbose,
+                *cli_args(sim, tmp_path / f"acct{len(verbose)}", "login", "--email", TEST_EMAIL),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), PROCESS_TIMEOUT)
+            return proc.returncode or 0, out.decode(), err.decode()
+
+    code, out, err = asyncio.run(run())
+    assert code == 3, err
+    assert out.count("✗") == 1
+    assert err == ""
+    code, out, err = asyncio.run(run("-v"))
+    assert code == 3, err
+    assert "WARNING music_assistant_alexa.auth.session: Amazon sign-in failed" in err

@@ -41,6 +41,7 @@ from music_assistant_alexa.auth.errors import (
     StoreError,
     UnexpectedResponseError,
 )
+from music_assistant_alexa.auth.models import REGISTRATION_KEY
 from music_assistant_alexa.auth.registration import (
     DEVICE_TYPE,
     DeviceIdentity,
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
     from .helpers import FakeClock
 
 #: Requests of a full sign-in (combined page + MFA) and of a refresh, as test_login pins them.
-LOGIN_REQUESTS = 6
-REFRESH_REQUESTS = 3
+LOGIN_REQUESTS = 5
+REFRESH_REQUESTS = 2
 #: The timeout of the "slow Amazon" tests, and how slow Amazon is there.
 SHORT_TIMEOUT = 0.2
 SLOW_SECONDS = 0.5
@@ -277,7 +278,7 @@ async def assert_restorable(
 
 async def assert_refresh_recovers(manager: AuthSessionManager, simulator: AmazonSimulator) -> None:
     """
-    Assert that, the fault gone, one refresh of three requests brings the session back.
+    Assert that, the fault gone, one refresh of two requests brings the session back.
 
     :param manager: The manager that saw the fault.
     :param simulator: The simulator.
@@ -407,6 +408,7 @@ def truncated_json(count: int) -> Callable[[Scenario], None]:
 class RefreshFault:
     """A fault armed at one request of a refresh, and what the refresh must make of it."""
 
+    method: str
     path: str
     action: Callable[[Scenario], None]
     error: type[AlexaAuthError]
@@ -416,23 +418,24 @@ class RefreshFault:
 
 
 REFRESH_FAULTS = {
-    # Throttled after the new access token.
+    # Throttled at the first step.
     "rate-limited-exchange": RefreshFault(
-        EXCHANGE, rate_limit(1, 429), RateLimitedError, 2, "rate_limited"
+        "POST", EXCHANGE, rate_limit(1, 429), RateLimitedError, 1, "rate_limited"
     ),
     # A plain 503 is a server error, never read as throttling or as a revocation.
-    "server-error-token": RefreshFault(
-        TOKEN, server_error(1), AmazonServerError, 1, "server_error"
-    ),
     "server-error-exchange": RefreshFault(
-        EXCHANGE, server_error(1), AmazonServerError, 2, "server_error"
+        "POST", EXCHANGE, server_error(1), AmazonServerError, 1, "server_error"
     ),
     # Half a JSON answer is an unreadable answer, not a revoked device.
-    "truncated-token": RefreshFault(
-        TOKEN, truncated_json(1), UnexpectedResponseError, 1, "unexpected_response"
-    ),
     "truncated-exchange": RefreshFault(
-        EXCHANGE, truncated_json(1), UnexpectedResponseError, 2, "unexpected_response"
+        "POST", EXCHANGE, truncated_json(1), UnexpectedResponseError, 1, "unexpected_response"
+    ),
+    # The new cookies are not stored when their csrf cannot be had: the old ones stay.
+    "rate-limited-csrf": RefreshFault(
+        "GET", CSRF, rate_limit(1, 503), RateLimitedError, 2, "rate_limited"
+    ),
+    "server-error-csrf": RefreshFault(
+        "GET", CSRF, server_error(1), AmazonServerError, 2, "server_error"
     ),
 }
 
@@ -448,7 +451,7 @@ async def test_one_fault_during_a_refresh_keeps_the_session(  # noqa: PLR0917 - 
 ) -> None:
     """The refresh stops at the faulty answer with its temporary error; nothing stored changes."""
     before = session_files(signed_in.store.folder)
-    arm.on("POST", fault.path, fault.action)
+    arm.on(fault.method, fault.path, fault.action)
     with pytest.raises(fault.error) as caught:
         await signed_in.refresh()
     assert type(caught.value) is fault.error
@@ -552,9 +555,8 @@ async def test_retry_after_a_failure_past_registration_reuses_the_device(  # noq
 @pytest.mark.parametrize(
     ("path", "drops", "requests"),
     [
-        pytest.param(TOKEN, 1, 1, id="access-token"),
-        pytest.param(EXCHANGE, 1, 2, id="cookie-exchange"),
-        pytest.param(CSRF, 2, 4, id="csrf"),
+        pytest.param(EXCHANGE, 1, 1, id="cookie-exchange"),
+        pytest.param(CSRF, 2, 3, id="csrf"),
     ],
 )
 async def test_connection_dropped_mid_refresh_keeps_the_session(  # noqa: PLR0917 - fixtures
@@ -609,14 +611,14 @@ async def test_slow_cookie_exchange_mid_refresh_times_out(
     session: aiohttp.ClientSession,
     clock: FakeClock,
 ) -> None:
-    """A refresh whose second step hangs times out there; the stored session is untouched."""
+    """A refresh whose cookie exchange hangs times out there; the stored session is untouched."""
     await impatient.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     before = session_files(impatient.store.folder)
     arm.sent.clear()
     arm.on("POST", EXCHANGE, go_slow)
     with pytest.raises(AmazonTimeoutError):
         await impatient.refresh()
-    assert arm.sent == [("POST", TOKEN), ("POST", EXCHANGE)]
+    assert arm.sent == [("POST", EXCHANGE)]
     assert impatient.status().last_refresh_error == "timeout"
     assert session_files(impatient.store.folder) == before
     simulator.scenario.slow_seconds = 0
@@ -784,17 +786,27 @@ async def test_disk_full_between_the_two_files_of_a_save(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Registration saved, cookies not: each file is whole and the pair still restores."""
+    """
+    Registration saved, cookies not: each file is whole and the pair still restores.
+
+    A refresh writes both files only when it moves the session to another marketplace (the
+    registration first); a plain refresh writes the cookies alone.
+    """
     folder = signed_in.store.folder
     before = session_files(folder)
-    failing_creates(monkeypatch, errno.ENOSPC, only=COOKIES_FILE)
-    with pytest.raises(StoreError, match=COOKIES_FILE):
-        await signed_in.refresh()
-    assert simulator.request_count() == REFRESH_REQUESTS
-    monkeypatch.undo()
+    moving = make_manager(session, folder, simulator.base_url, clock, marketplace="amazon.de")
+    try:
+        assert await moving.restore(validate=False)
+        failing_creates(monkeypatch, errno.ENOSPC, only=COOKIES_FILE)
+        with pytest.raises(StoreError, match=COOKIES_FILE):
+            await moving.refresh()
+        assert simulator.request_count() == REFRESH_REQUESTS
+    finally:
+        monkeypatch.undo()
+        await moving.close()
     after = session_files(folder)
     assert after[COOKIES_FILE] == before[COOKIES_FILE]
-    assert after[REGISTRATION_FILE] != before[REGISTRATION_FILE]  # the new access token
+    assert json.loads(after[REGISTRATION_FILE])[REGISTRATION_KEY]["marketplace"] == "amazon.de"
     assert leftovers(folder) == []
     await assert_restorable(session, folder, simulator, clock)
 

@@ -128,12 +128,12 @@ async def assert_temporary(manager: AuthSessionManager, match: str) -> Unexpecte
         ),
     ],
 )
-async def test_unreadable_token_answer_is_temporary_and_recoverable(
+async def test_unreadable_refresh_answer_is_temporary_and_recoverable(
     signed_in: AuthSessionManager, hostile: HostileAmazon, body: bytes, reason: str
 ) -> None:
     """Each answer is refused as unreadable (temporary); the stored session is untouched."""
     before = session_files(signed_in)
-    hostile.spoil("POST", TOKEN, json_answer(body))
+    hostile.spoil("POST", EXCHANGE, json_answer(body))
     await assert_temporary(signed_in, reason)
     status = signed_in.status()
     assert status.last_refresh_ok is False
@@ -147,6 +147,28 @@ async def test_unreadable_token_answer_is_temporary_and_recoverable(
     assert signed_in.status().last_refresh_ok
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param(b"[" * DEEP + b"]" * DEEP, "nested too deeply", id="nested-200000"),
+        pytest.param(b'{"access_token": "Atna|x", "expires_in": 1e400}', "too large", id="1e400"),
+        pytest.param(b'{"access_token": "Atna|x", "expires_in": NaN}', "not a number", id="nan"),
+    ],
+)
+async def test_unreadable_token_answer_is_temporary(
+    signed_in: AuthSessionManager, hostile: HostileAmazon, body: bytes, reason: str
+) -> None:
+    """An access-token answer nobody can read: a temporary error, the stored token untouched."""
+    before = session_files(signed_in)
+    hostile.spoil("POST", TOKEN, json_answer(body))
+    with pytest.raises(UnexpectedResponseError, match=reason) as caught:
+        await signed_in.verify_device()
+    assert caught.value.category is ErrorCategory.TEMPORARY
+    assert session_files(signed_in) == before
+    hostile.behave()
+    await signed_in.verify_device()
+
+
 async def test_a_token_lifetime_beyond_reason_is_bounded(
     signed_in: AuthSessionManager,
     hostile: HostileAmazon,
@@ -157,7 +179,7 @@ async def test_a_token_lifetime_beyond_reason_is_bounded(
     hostile.spoil(
         "POST", TOKEN, json_answer(b'{"access_token": "Atna|long", "expires_in": 9007199254740992}')
     )
-    await signed_in.refresh()
+    await signed_in.verify_device()  # mints (and stores) an access token
     registration = signed_in.registration
     assert registration is not None
     assert registration.access_token_expires_at == clock.now + MAX_TOKEN_LIFETIME
@@ -190,7 +212,7 @@ async def test_an_absurd_date_header_is_ignored(
     offset = mgr.status().clock_offset
     assert offset is not None  # from the sane answers after the sign-in pages
     assert abs(offset) < 5
-    hostile.spoil("POST", TOKEN, with_header("Date", date))
+    hostile.spoil("POST", EXCHANGE, with_header("Date", date))
     await mgr.refresh()
 
 
@@ -207,7 +229,7 @@ async def test_the_refresh_task_keeps_running_through_hostile_answers(
         on_recovered=lambda: recovered.append(True),
     )
     clock.advance(7 * DAY)
-    hostile.spoil("POST", TOKEN, nested_json(DEEP))
+    hostile.spoil("POST", EXCHANGE, nested_json(DEEP))
     try:
         scheduler.start()
         await clock.run_until(clock.now + 60 + 300 + 1)
@@ -217,7 +239,7 @@ async def test_the_refresh_task_keeps_running_through_hostile_answers(
         hostile.spoil(
             "POST", EXCHANGE, json_answer(b'{"response": {"tokens": {"cookies": 1e400}}}')
         )
-        hostile.spoil("POST", TOKEN, with_header("Date", "Fri, 31 Dec 99999 23:59:59 GMT"))
+        hostile.spoil("GET", "/api/language", with_header("Date", "Fri, 31 Dec 99999 23:59:59 GMT"))
         await clock.run_until(clock.now + 900 + 1)
         assert scheduler.running
         assert scheduler.consecutive_failures == 4
@@ -238,7 +260,7 @@ async def test_cli_meets_a_hostile_answer_with_one_line_and_exit_4(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`refresh` against nested JSON: "✗" and exit code 4, no traceback on either stream."""
-    hostile.spoil("POST", TOKEN, nested_json(DEEP))
+    hostile.spoil("POST", EXCHANGE, nested_json(DEEP))
     out = io.StringIO()
     args = [
         "--store",
@@ -253,7 +275,10 @@ async def test_cli_meets_a_hostile_answer_with_one_line_and_exit_4(
     text = out.getvalue()
     captured = capsys.readouterr()
     assert code == 4, text
-    assert "✗ Amazon sent an unreadable answer to /auth/token (nested too deeply)." in text
+    assert (
+        "✗ Amazon sent an unreadable answer to /ap/exchangetoken/cookies (nested too deeply)."
+        in text
+    )
     assert "Traceback" not in text + captured.out + captured.err
 
 

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 ACCOUNTS: Final = 200
 #: Seconds one request may take in the load test (only a guard against a hang).
 LOAD_REQUEST_TIMEOUT: Final = 60.0
-#: Per account: a sign-in (6), two concurrent refreshes sharing one (3), a validity check (1).
-REQUESTS_PER_ACCOUNT: Final = 6 + 3 + 1
+#: Per account: a sign-in (5), two concurrent refreshes sharing one (2), a validity check (1).
+REQUESTS_PER_ACCOUNT: Final = 5 + 2 + 1
 
 
 @pytest.fixture

@@ -49,16 +49,16 @@ if TYPE_CHECKING:
     from .helpers import FakeClock
 
 #: Requests of a full sign-in on the combined page with MFA: sign-in page, password, code,
-#: registration, csrf, validity check.
-LOGIN_REQUESTS = 6
-#: Requests of a refresh: access token, cookie exchange, csrf.
-REFRESH_REQUESTS = 3
+#: registration, csrf.
+LOGIN_REQUESTS = 5
+#: Requests of a refresh: cookie exchange, csrf.
+REFRESH_REQUESTS = 2
 
 
 async def test_combined_sign_in_stores_session(
     manager: AuthSessionManager, simulator: AmazonSimulator
 ) -> None:
-    """The combined page, MFA, registration and csrf take six requests and store a session."""
+    """The combined page, MFA, registration and csrf take five requests and store a session."""
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     assert manager.signed_in
     assert simulator.request_count() == LOGIN_REQUESTS
@@ -118,6 +118,31 @@ async def test_wrong_password(manager: AuthSessionManager, simulator: AmazonSimu
     assert "wrong password" not in caught.value.user_text()
     assert {p.name for p in manager.store.folder.iterdir()} == {"state.json", STORE_MARKER}
     assert simulator.device_count(TEST_EMAIL) == 0
+
+
+async def test_unverified_mobile_number_means_the_password(
+    manager: AuthSessionManager, simulator: AmazonSimulator
+) -> None:
+    """
+    "We're unable to verify your mobile number" (Amazon's answer to a stale password).
+
+    The page Amazon redirects to says the mobile number; the error says the password, with
+    Amazon's words quoted and the credentials section, and nothing is stored.
+    """
+    simulator.scenario.unverified_mobile = True
+    with pytest.raises(InvalidCredentialsError) as caught:
+        await manager.login(TEST_EMAIL, "an old password", TEST_KEY)
+    err = caught.value
+    assert err.amazon_text == "We're unable to verify your mobile number. Try signing in again."
+    assert "when the password is wrong or out of date" in err.message
+    assert err.guide_slug is GuideSlug.CREDENTIALS
+    assert simulator.request_count("/ap/cvf/verify", method="GET") == 1
+    assert not (manager.store.folder / "registration.json").exists()
+    assert simulator.violations == []
+    # A refusal like a wrong password: an automatic sign-in does not send it again.
+    with pytest.raises(InvalidCredentialsError):
+        await manager.login(TEST_EMAIL, "an old password", TEST_KEY, automatic=True)
+    assert simulator.request_count("/ap/signin", method="POST") == 1
 
 
 async def test_unknown_email(manager: AuthSessionManager) -> None:
@@ -206,7 +231,7 @@ async def test_nothing_stored_means_not_signed_in(manager: AuthSessionManager) -
 async def test_refresh_without_password(
     manager: AuthSessionManager, simulator: AmazonSimulator, clock: FakeClock
 ) -> None:
-    """A refresh renews token, cookies and csrf in three requests from the refresh token alone."""
+    """A refresh renews cookies and csrf in two requests from the refresh token alone."""
     await manager.login(TEST_EMAIL, TEST_PASSWORD, TEST_KEY)
     before = manager.status().cookie_timestamp
     assert before is not None

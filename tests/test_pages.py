@@ -134,6 +134,14 @@ _LOCKED = "Your account has been temporarily locked because of too many failed s
         # A lockout message in Amazon's box wins over the sign-in form around it.
         ("locked-in-box", SIGN_IN_URL, PageKind.ACCOUNT_LOCKED, _LOCKED, None),
         ("intent-confirmation", SIGN_IN_URL, PageKind.ACCOUNT_MISSING, None, None),
+        # Amazon's words for a wrong or stale password since 2026, on a CVF page.
+        (
+            "unverified-mobile",
+            f"{HOST}/ap/cvf/verify?arb=0a1b2c",
+            PageKind.CREDENTIALS_REFUSED,
+            "We're unable to verify your mobile number. Try signing in again.",
+            None,
+        ),
         ("home-page", HOST, PageKind.UNKNOWN, None, None),
     ],
 )
@@ -183,8 +191,28 @@ def test_every_sample_is_in_a_test() -> None:
         "unified-claim",
         "unknown-email",
         "unusual-activity",
+        "unverified-mobile",
         "waf-challenge",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're unable to verify your mobile number. Try signing in again.",
+        "We can\u2019t verify your mobile number. Please try signing in again.",
+        "We cannot verify your mobile number.",
+    ],
+)
+def test_unverified_mobile_number_wins_over_the_form_around_it(text: str) -> None:
+    """In Amazon's box on the e-mail page, or as plain text: a refused password, not a form."""
+    boxed = samples.page("Amazon Sign-In", samples.error_box(text) + sample("claim"))
+    assert classify_page(boxed, SIGN_IN_URL).kind is PageKind.CREDENTIALS_REFUSED
+    plain = samples.page("Amazon", f"<div><p>{text}</p></div>")
+    page = classify_page(plain, f"{HOST}/ap/cvf/verify")
+    assert page.kind is PageKind.CREDENTIALS_REFUSED
+    assert page.error_message is not None
+    assert "verify your mobile number" in page.error_message
 
 
 # --- sign-in forms ----------------------------------------------------------------------------

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from music_assistant_alexa.auth.session import AuthSessionManager
     from music_assistant_alexa.simulator import AmazonSimulator
 
+#: The first request of every refresh (the cookie exchange): counting it counts refreshes.
+REFRESH_PATH = "/ap/exchangetoken/cookies"
+#: The access-token request: only what needs a token sends it (ensure_valid, access_token).
 TOKEN_PATH = "/auth/token"
 #: How long a test waits (really) for the scheduler to park; generous for slow CI machines.
 PARK_TIMEOUT = 10.0
@@ -156,9 +159,9 @@ def clock_trouble(scheduler: RefreshScheduler) -> float | None:
     return scheduler.clock_trouble
 
 
-def token_times(simulator: AmazonSimulator) -> list[float]:
-    """Return the simulator times at which /auth/token was called."""
-    return [r.time for r in simulator.request_log if r.path == TOKEN_PATH]
+def refresh_times(simulator: AmazonSimulator) -> list[float]:
+    """Return the simulator times at which a refresh began (its cookie exchange)."""
+    return [r.time for r in simulator.request_log if r.path == REFRESH_PATH]
 
 
 # --- the schedule -------------------------------------------------------------------------------
@@ -178,11 +181,11 @@ async def test_refreshes_at_day_seven_and_not_before(
 
     scheduler.start()
     await clock.run_until(signed_in_at + 6.99 * DAY)
-    assert simulator.request_count(TOKEN_PATH) == 0
+    assert simulator.request_count(REFRESH_PATH) == 0
     assert scheduler.next_due == signed_in_at + 7 * DAY
 
     await clock.run_until(signed_in_at + 13 * DAY)
-    assert token_times(simulator) == [signed_in_at + 7 * DAY]
+    assert refresh_times(simulator) == [signed_in_at + 7 * DAY]
     assert signed_in.cookies is not None
     assert signed_in.cookies.timestamp == signed_in_at + 7 * DAY
     assert scheduler.next_due == signed_in_at + 14 * DAY
@@ -190,7 +193,7 @@ async def test_refreshes_at_day_seven_and_not_before(
     assert scheduler.consecutive_failures == 0
 
     await clock.run_until(signed_in_at + 30 * DAY)
-    assert token_times(simulator) == [signed_in_at + d * DAY for d in (7, 14, 21, 28)]
+    assert refresh_times(simulator) == [signed_in_at + d * DAY for d in (7, 14, 21, 28)]
 
 
 async def test_restart_mid_interval_neither_skips_nor_repeats(
@@ -213,7 +216,7 @@ async def test_restart_mid_interval_neither_skips_nor_repeats(
         assert scheduler.next_due == signed_in_at + 7 * DAY
 
         await clock.run_until(signed_in_at + 10 * DAY)
-        assert token_times(simulator) == [signed_in_at + 7 * DAY]
+        assert refresh_times(simulator) == [signed_in_at + 7 * DAY]
     finally:
         await scheduler.stop()
         await manager.close()
@@ -233,7 +236,7 @@ async def test_overdue_cookies_are_refreshed_at_start(
     schedulers.append(scheduler)
     scheduler.start()
     await clock.run_until(signed_in_at + 14 * DAY)
-    assert token_times(simulator) == [restarted_at]
+    assert refresh_times(simulator) == [restarted_at]
     assert scheduler.next_due == restarted_at + 5 * DAY
 
 
@@ -304,7 +307,7 @@ async def test_transient_failures_back_off_then_recover(
 
     await clock.run_until(clock.now + 5 * DAY)
     assert clock.sleeps[:7] == [60, 300, 900, 3600, 3600, 3600, 3600]
-    assert simulator.request_count(TOKEN_PATH) == 8  # seven failures, then one success
+    assert simulator.request_count(REFRESH_PATH) == 8  # seven failures, then one success
     assert recovered == [True]
     assert needs_user == []
     assert scheduler.consecutive_failures == 0
@@ -329,7 +332,7 @@ async def test_restart_after_a_failed_refresh_waits_the_first_step(
     schedulers.append(scheduler)
     scheduler.start()
     await clock.run_until(failed_at + DAY)
-    assert token_times(simulator) == [failed_at, failed_at + 60]
+    assert refresh_times(simulator) == [failed_at, failed_at + 60]
 
 
 async def test_revoked_device_stops_and_notifies_once(
@@ -355,7 +358,7 @@ async def test_revoked_device_stops_and_notifies_once(
     assert scheduler.stopped_for_user
     assert scheduler.next_due is None
     assert isinstance(scheduler.last_error, SessionRevokedError)
-    assert simulator.request_count(TOKEN_PATH) == 1  # no retry after a revocation
+    assert simulator.request_count(REFRESH_PATH) == 1  # no retry after a revocation
 
 
 async def test_not_signed_in_stops_without_a_request(
@@ -424,9 +427,9 @@ async def test_start_is_idempotent_and_stop_ends_the_task(
 async def test_concurrent_refreshes_share_one_request(
     signed_in: AuthSessionManager, simulator: AmazonSimulator
 ) -> None:
-    """Twenty callers of refresh() cause one /auth/token request."""
+    """Twenty callers of refresh() cause one refresh (one cookie exchange)."""
     await asyncio.gather(*(signed_in.refresh() for _ in range(20)))
-    assert simulator.request_count(TOKEN_PATH) == 1
+    assert simulator.request_count(REFRESH_PATH) == 1
 
 
 async def test_concurrent_ensure_valid_share_one_request(
@@ -503,7 +506,7 @@ async def test_renewal_elsewhere_ends_the_back_off(
     renewed_at = clock.now
     await clock.run_until(renewed_at + 2 * DAY)
 
-    assert simulator.request_count(TOKEN_PATH) == 2  # the failed try and the button; no retry
+    assert simulator.request_count(REFRESH_PATH) == 2  # the failed try and the button; no retry
     assert scheduler.consecutive_failures == 0
     assert last_error(scheduler) is None
     assert recovered == [True]
@@ -600,7 +603,7 @@ async def test_watchdog_keeps_the_task_alive_through_any_exception(  # noqa: PLR
     assert scheduler.consecutive_failures == 0
     assert recovered == [True]
     assert needs_user == []
-    assert simulator.request_count(TOKEN_PATH) == 1  # one real refresh, after the back-off
+    assert simulator.request_count(REFRESH_PATH) == 1  # one real refresh, after the back-off
     assert signed_in.status().last_refresh_ok is True
 
 
@@ -678,7 +681,7 @@ async def test_cookies_dated_in_the_future_are_renewed_within_their_life(  # noq
         assert "dated 30.0 days in the future" in caplog.text
         scheduler.start()
         await clock.run_until(restarted_at + 8 * DAY)
-        assert token_times(simulator) == [restarted_at + 7 * DAY]
+        assert refresh_times(simulator) == [restarted_at + 7 * DAY]
         assert clock_trouble(scheduler) is None
         assert scheduler.next_due == restarted_at + 14 * DAY
     finally:

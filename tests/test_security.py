@@ -87,8 +87,13 @@ SAFE_REPR_FIELDS: Final = frozenset(
         "label",
         "language",
         "cookie_suffix",
+        "home_regions",
         "marketplace",
         "override",
+        # account_marketplace: marketplaces and Amazon's region names only
+        "configured",
+        "account_marketplace",
+        "marketplace_mismatch",  # a MarketplaceMismatch, itself checked here
         # http
         "status",
         "url",
@@ -135,6 +140,8 @@ SAFE_REPR_FIELDS: Final = frozenset(
         "foreign_owned_files",  # (file name, owner uid)
         "backup",
         "deregistered",
+        "had_device",
+        "deregister_error",  # an error code
         "removed",  # file names, here and below
         "kept",
         "folder_removed",

@@ -1163,6 +1163,44 @@ async def test_devices_users_me_and_welcome(
     assert sim.violations == []
 
 
+async def test_an_account_signed_in_through_another_marketplace(
+    browser: Browser, sim: AmazonSimulator, clock: FakeClock
+) -> None:
+    """
+    An amazon.de account registered with amazon.com's cookies (global sign-in).
+
+    The registration still says its home region, /api/users/me on amazon.com still names
+    amazon.de, and amazon.com's device list has none of its Echo devices: only its app device.
+    """
+    sim.add_account("eva@example.de", "pw", SECRET, marketplace="amazon.de")
+    page, serial, verifier = await open_signin(browser)
+    page = await browser.submit(
+        page, page.form(name="signIn"), email="eva@example.de", password="pw" + otp(clock)
+    )
+    result = await register(browser, Login(serial, verifier, code_from(page.location)))
+    assert result["extensions"]["customer_info"]["home_region"] == "EU"
+    com_cookies = cookie_header(result["tokens"]["website_cookies"])
+    me = await browser.request(
+        "GET",
+        "https://alexa.amazon.com/api/users/me?platform=ios&version=2.2.663733.0",
+        headers={"Cookie": com_cookies},
+    )
+    answer = json.loads(me.text)
+    assert answer["marketPlaceDomainName"] == "https://www.amazon.de"
+    assert answer["marketPlaceId"] == "A1PA6795UKMFR9"
+    devices = json.loads(
+        (
+            await browser.request(
+                "GET",
+                "https://alexa.amazon.com/api/devices-v2/device",
+                headers={"Cookie": com_cookies},
+            )
+        ).text
+    )["devices"]
+    assert [d["deviceType"] for d in devices] == ["A2IVLV5VM2W81"]
+    assert sim.violations == []
+
+
 async def test_capabilities_put(browser: Browser, sim: AmazonSimulator, clock: FakeClock) -> None:
     """Capabilities answer 204 with a live bearer token, 401 without."""
     result = await register(browser, await sign_in(browser, clock))

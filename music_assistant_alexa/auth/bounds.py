@@ -24,7 +24,7 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any, Final, Union
 
-from .endpoints import MARKETPLACES, is_amazon_host
+from .endpoints import MARKETPLACES, amazon_site, is_amazon_host
 from .models import CookieFile, Registration, StoredCookie
 
 if TYPE_CHECKING:
@@ -326,6 +326,10 @@ def _check_header_values(data: Mapping[str, Any], *names: str) -> None:
 
 def _check_registration(data: Mapping[str, Any]) -> None:
     _check_marketplace(data)
+    reported = data.get("account_marketplace")
+    if reported and amazon_site(reported) != reported:
+        msg = "the account's marketplace is not an Amazon site"
+        raise BoundsError(msg)
     _check_header_values(data, "access_token", "adp_token")
 
 

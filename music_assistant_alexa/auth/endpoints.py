@@ -11,6 +11,8 @@ pictures live on hosts of their own (:data:`CAPTCHA_PICTURE_HOSTS`), routed the 
 
 from __future__ import annotations
 
+import functools
+import re
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 DEFAULT_MARKETPLACE: Final = "amazon.com"
+#: Amazon's names of its three Alexa regions (``customer_info.home_region``), in words.
+REGION_NAMES: Final[Mapping[str, str]] = {
+    "NA": "North American",
+    "EU": "European",
+    "FE": "Far East",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +40,10 @@ class Marketplace:
     label: str  # shown in the settings dropdown
     language: str  # Accept-Language / sign-in language
     cookie_suffix: str  # suffix of the marketplace cookies (at-acbde, ubid-acbde, ...)
+    #: The home regions Amazon reports (``customer_info.home_region``) for this marketplace's
+    #: accounts. More than one where the sources disagree: a region is only ever evidence of a
+    #: wrong marketplace when it cannot be this one's.
+    home_regions: tuple[str, ...] = ("NA",)
 
     @property
     def cookie_domain(self) -> str:
@@ -51,39 +63,110 @@ class Marketplace:
 MARKETPLACES: Final[Mapping[str, Marketplace]] = {
     m.domain: m
     for m in (
-        Marketplace("amazon.com", "United States (amazon.com)", "en-US", "main"),
-        Marketplace("amazon.ca", "Canada (amazon.ca)", "en-CA", "acbca"),
-        Marketplace("amazon.com.mx", "Mexico (amazon.com.mx)", "es-MX", "acbmx"),
-        Marketplace("amazon.com.br", "Brazil (amazon.com.br)", "pt-BR", "acbbr"),
-        Marketplace("amazon.co.uk", "United Kingdom (amazon.co.uk)", "en-GB", "acbuk"),
-        Marketplace("amazon.de", "Germany (amazon.de)", "de-DE", "acbde"),
-        Marketplace("amazon.fr", "France (amazon.fr)", "fr-FR", "acbfr"),
-        Marketplace("amazon.it", "Italy (amazon.it)", "it-IT", "acbit"),
-        Marketplace("amazon.es", "Spain (amazon.es)", "es-ES", "acbes"),
-        Marketplace("amazon.in", "India (amazon.in)", "en-IN", "acbin"),
-        Marketplace("amazon.co.jp", "Japan (amazon.co.jp)", "ja-JP", "acbjp"),
-        Marketplace("amazon.com.au", "Australia (amazon.com.au)", "en-AU", "acbau"),
+        Marketplace("amazon.com", "United States (amazon.com)", "en-US", "main", ("NA",)),
+        Marketplace("amazon.ca", "Canada (amazon.ca)", "en-CA", "acbca", ("NA",)),
+        Marketplace("amazon.com.mx", "Mexico (amazon.com.mx)", "es-MX", "acbmx", ("NA",)),
+        Marketplace("amazon.com.br", "Brazil (amazon.com.br)", "pt-BR", "acbbr", ("NA",)),
+        Marketplace("amazon.co.uk", "United Kingdom (amazon.co.uk)", "en-GB", "acbuk", ("EU",)),
+        Marketplace("amazon.de", "Germany (amazon.de)", "de-DE", "acbde", ("EU",)),
+        Marketplace("amazon.fr", "France (amazon.fr)", "fr-FR", "acbfr", ("EU",)),
+        Marketplace("amazon.it", "Italy (amazon.it)", "it-IT", "acbit", ("EU",)),
+        Marketplace("amazon.es", "Spain (amazon.es)", "es-ES", "acbes", ("EU",)),
+        # alexapy serves India from the Far East API host; Amazon's Alexa regions group it
+        # with Europe. Either home region is believed for it.
+        Marketplace("amazon.in", "India (amazon.in)", "en-IN", "acbin", ("FE", "EU")),
+        Marketplace("amazon.co.jp", "Japan (amazon.co.jp)", "ja-JP", "acbjp", ("FE",)),
+        Marketplace("amazon.com.au", "Australia (amazon.com.au)", "en-AU", "acbau", ("FE",)),
     )
 }
+
+#: Amazon shops that are not Alexa marketplaces this app signs in to: refused with a hint.
+OTHER_AMAZON_SITES: Final = frozenset(
+    {
+        "amazon.ae",
+        "amazon.cn",
+        "amazon.co.za",
+        "amazon.com.be",
+        "amazon.com.tr",
+        "amazon.eg",
+        "amazon.ie",
+        "amazon.nl",
+        "amazon.pl",
+        "amazon.sa",
+        "amazon.se",
+        "amazon.sg",
+    }
+)
+#: Country codes whose ``amazon.<code>`` is no Amazon site, to the site the country's shop is.
+_COUNTRY_ALIASES: Final[Mapping[str, str]] = {
+    "amazon.uk": "amazon.co.uk",
+    "amazon.gb": "amazon.co.uk",
+    "amazon.jp": "amazon.co.jp",
+    "amazon.au": "amazon.com.au",
+    "amazon.mx": "amazon.com.mx",
+    "amazon.br": "amazon.com.br",
+    "amazon.us": "amazon.com",
+}
+
+
+@functools.cache
+def _site_pattern() -> re.Pattern[str]:
+    # Compiled on first use: importing the auth core stays cheap.
+    return re.compile(r"amazon(\.[a-z]{2,3}){1,2}")
 
 
 def normalise_marketplace(raw: str | None) -> str:
     """
-    Turn what a user typed ("https://www.amazon.de/", "de", "Amazon.DE") into a marketplace.
+    Turn what a user typed ("https://www.amazon.de/", "de", "uk", "Amazon.DE") into a marketplace.
 
     :param raw: The marketplace as typed.
-    :raises ValueError: It is not one of the supported marketplaces.
+    :raises ValueError: It is not one of the supported marketplaces; the message says which are,
+        and what to do about a real Amazon shop that is not one of them (amazon.nl, ...).
     """
     value = (raw or DEFAULT_MARKETPLACE).strip().lower()
     value = value.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
     value = value.removeprefix("www.")
     if not value.startswith("amazon."):
         value = f"amazon.{value.removeprefix('.')}"
-    if value not in MARKETPLACES:
-        supported = ", ".join(MARKETPLACES)
+    value = _COUNTRY_ALIASES.get(value, value)
+    if value in MARKETPLACES:
+        return value
+    supported = ", ".join(MARKETPLACES)
+    if value in OTHER_AMAZON_SITES:
+        msg = (
+            f"{value} is an Amazon shop, but not one of the Alexa marketplaces this app signs in "
+            f"to ({supported}). Choose the one your Echo devices are registered with (Amazon "
+            "lists them under Your devices there); a sign-in warns when Amazon says the account "
+            "belongs to another."
+        )
+    else:
         msg = f"Unknown Amazon marketplace {value!r}; choose one of: {supported}"
-        raise ValueError(msg)
-    return value
+    raise ValueError(msg)
+
+
+def amazon_site(value: object) -> str | None:
+    """
+    Return the Amazon site ("amazon.de") an answer names ("https://www.amazon.de"), if it is one.
+
+    The site may be one this app does not sign in to (amazon.nl): this reads what Amazon says,
+    it does not check it against :data:`MARKETPLACES`.
+
+    :param value: A URL or host name from one of Amazon's answers (anything else gives None).
+    """
+    if not isinstance(value, str) or len(value) > 256:
+        return None
+    host = value.strip().lower().removeprefix("https://").removeprefix("http://")
+    host = host.split("/", 1)[0].rstrip(".").removeprefix("www.")
+    return host if _site_pattern().fullmatch(host) else None
+
+
+def region_marketplaces(region: str) -> list[str]:
+    """
+    Return the supported marketplaces whose accounts Amazon may put in a home region.
+
+    :param region: ``NA``, ``EU`` or ``FE``.
+    """
+    return [m.domain for m in MARKETPLACES.values() if region in m.home_regions]
 
 
 def is_amazon_host(host: str) -> bool:

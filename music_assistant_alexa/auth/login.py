@@ -344,6 +344,14 @@ _OBSTACLES: Final[dict[PageKind, tuple[type[AlexaAuthError], str]]] = {
             "and the marketplace in the settings."
         ),
     ),
+    PageKind.CREDENTIALS_REFUSED: (
+        InvalidCredentialsError,
+        (
+            "Amazon says it cannot verify your mobile number, which it shows when the password "
+            "is wrong or out of date (changed at Amazon, or an old one kept by a password "
+            "manager). Check the password in the settings and sign in again."
+        ),
+    ),
     PageKind.OTP_METHOD_CHOICE: (
         UnknownPageError,
         ("Amazon showed a sign-in step without a form we can fill in."),

@@ -56,6 +56,8 @@ class Registration(StoreModel):
     customer_id: str = field(default="", repr=False)
     customer_name: str = field(default="", repr=False)
     home_region: str = ""
+    #: The marketplace Amazon named for the account (``/api/users/me``), "" while not asked.
+    account_marketplace: str = ""
     email: str = field(default="", repr=False)
     registered_at: float = 0.0
 

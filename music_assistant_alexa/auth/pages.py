@@ -44,6 +44,8 @@ class PageKind(StrEnum):
     BOT_CHALLENGE = "bot_challenge"
     ACCOUNT_LOCKED = "account_locked"
     ACCOUNT_MISSING = "account_missing"
+    #: "We're unable to verify your mobile number": Amazon's answer to a wrong or stale password.
+    CREDENTIALS_REFUSED = "credentials_refused"
     SUCCESS = "success"
     UNKNOWN = "unknown"
 
@@ -189,6 +191,15 @@ _LOCK_PHRASES: Final = (
     "too many sign-in attempts",
     "too many sign in attempts",
 )
+#: Amazon's words for a password it did not accept, since 2026 (AMP #3382, #3513, #3520): it
+#: names the mobile number, but a wrong or outdated password is what brings it up.
+_UNVERIFIED_MOBILE_PHRASES: Final = (
+    "unable to verify your mobile number",
+    "can't verify your mobile number",
+    "cannot verify your mobile number",
+    "couldn't verify your mobile number",
+    "could not verify your mobile number",
+)
 #: The AWS WAF interstitial's <noscript> text. Only trusted on a page without any form, since
 #: the robot-check captcha says much the same ("make sure you're not a robot").
 _ROBOT_PHRASES: Final = ("not a robot",)
@@ -326,6 +337,14 @@ def _check_lock_structure(facts: _Facts) -> Page | None:
     if boxed:
         return Page(kind=PageKind.ACCOUNT_LOCKED, error_message=boxed)
     return None
+
+
+def _check_unverified_mobile(facts: _Facts) -> Page | None:
+    """Find "We're unable to verify your mobile number" (a refused password), boxed or not."""
+    message = facts.box_with(_UNVERIFIED_MOBILE_PHRASES) or facts.quote(_UNVERIFIED_MOBILE_PHRASES)
+    if message is None:
+        return None
+    return Page(kind=PageKind.CREDENTIALS_REFUSED, error_message=message)
 
 
 def _captcha_page(facts: _Facts, kind: CaptchaKind, index: int | None, imgs: list[Img]) -> Page:
@@ -562,12 +581,15 @@ def _check_verify_code(facts: _Facts) -> Page | None:
 
 
 #: The checks, most specific first. Lockout by Amazon's own message box comes before everything:
-#: retrying a locked account makes things worse. Captcha beats sign-in because the sign-in
-#: captcha lives inside the sign-in form. Passkey comes before sign-in because a forced-passkey
-#: e-mail page still carries an e-mail field. The bot checks come after the forms because the
-#: WAF token script can appear on ordinary pages; loose text matches come last.
+#: retrying a locked account makes things worse. The refused-password text comes next: it ends
+#: the sign-in whatever form the page carries (the e-mail page, a CVF step). Captcha beats
+#: sign-in because the sign-in captcha lives inside the sign-in form. Passkey comes before
+#: sign-in because a forced-passkey e-mail page still carries an e-mail field. The bot checks
+#: come after the forms because the WAF token script can appear on ordinary pages; loose text
+#: matches come last.
 _CHECKS: Final[tuple[Callable[[_Facts], Page | None], ...]] = (
     _check_lock_structure,
+    _check_unverified_mobile,
     _check_captcha,
     _check_mfa,
     _check_otp_choice,

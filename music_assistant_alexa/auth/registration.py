@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from .endpoints import amazon_site
 from .errors import (
     RegistrationError,
     SessionExpiredError,
@@ -49,6 +50,8 @@ _ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
 #: The Alexa app's OpenID association handle (Japan's carries a suffix).
 ASSOC_HANDLE: Final = _ASSOC_HANDLE
 _CSRF_PATHS: Final = ("/api/language", "/spa/index.html")
+#: The Alexa web API's "who am I": the account's e-mail and marketplace.
+USERS_ME_PATH: Final = "/api/users/me"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,17 @@ def _map_md() -> str:
     }
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.b64encode(raw).decode().rstrip("=")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountProfile:
+    """What ``/api/users/me`` says about the signed-in account (nothing secret kept)."""
+
+    #: The site Amazon names as the account's marketplace ("amazon.de"), or "" when it names
+    #: none we can read.
+    marketplace: str
+    #: The csrf cookie, when Amazon set one on the answer ("" otherwise).
+    csrf: str = field(default="", repr=False)
 
 
 @dataclass(slots=True)
@@ -289,6 +303,31 @@ async def fetch_csrf(http: AmazonHttp) -> str:
             return csrf
     msg = "Amazon did not hand out the csrf cookie."
     raise UnexpectedResponseError(msg)
+
+
+async def fetch_account_profile(http: AmazonHttp) -> AccountProfile:
+    """
+    Ask the Alexa host which marketplace the signed-in account belongs to (one request).
+
+    A 200 answer also proves what the csrf request proves: Amazon accepts the cookies there.
+
+    :param http: The account's HTTP client (with the marketplace cookies loaded).
+    :raises SessionExpiredError: Amazon does not accept the cookies.
+    :raises UnexpectedResponseError: Amazon's answer is not the account's JSON.
+    """
+    hosts = http.hosts
+    query = {"platform": "ios", "version": APP_VERSION}
+    url = hosts.url(hosts.alexa, USERS_ME_PATH, query)
+    resp = await http.request("GET", url, headers=_alexa_headers(hosts))
+    if resp.status in (401, 403) or _is_sign_in_redirect(resp):
+        msg = "Amazon did not accept the session cookies."
+        raise SessionExpiredError(msg)
+    if resp.status != 200:
+        msg = f"Amazon's account answer was HTTP {resp.status}."
+        raise UnexpectedResponseError(msg)
+    data = resp.json()
+    named = data.get("marketPlaceDomainName") if isinstance(data, dict) else None
+    return AccountProfile(amazon_site(named) or "", http.cookie_value("csrf", resp.url) or "")
 
 
 async def session_is_valid(http: AmazonHttp, csrf: str) -> bool:

@@ -29,6 +29,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from .account_marketplace import MarketplaceMismatch, judge, needs_lookup
 from .browser_sign_in import (
     BrowserSignInLink,
     can_reuse,
@@ -56,7 +57,6 @@ from .errors import (
     NewerVersionError,
     NotSignedInError,
     RegistrationError,
-    SessionExpiredError,
     SessionRevokedError,
     StoreError,
     error_class,
@@ -76,6 +76,7 @@ from .registration import (
     Pkce,
     deregister_device,
     exchange_cookies,
+    fetch_account_profile,
     fetch_csrf,
     refresh_access_token,
     register_device,
@@ -114,6 +115,10 @@ CAPTCHA_TTL: Final = 600.0
 REFUSAL_QUIET: Final = 3600.0
 #: The back-off reason of a pause that the hourly password budget started.
 ATTEMPT_BUDGET: Final = "attempt_budget"
+#: Set (true) on log records that repeat what the caller is told anyway (a raised error, a
+#: result it reads): a front end that prints those itself, the command line, filters them out.
+CALLER_TOLD: Final = "alexa_auth_caller_told"
+_TOLD: Final = {CALLER_TOLD: True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,13 @@ class SessionStatus:
     newer_version_files: tuple[str, ...] = ()
     #: (name, owner uid) of the folder (".") and files another user owns.
     foreign_owned_files: tuple[tuple[str, int], ...] = ()
+    #: The account's home region as the registration gave it ("NA", "EU", "FE"), if known.
+    home_region: str | None = None
+    #: The marketplace Amazon named for the account (``/api/users/me``), if it was asked.
+    account_marketplace: str | None = None
+    #: Amazon says the account belongs elsewhere than :attr:`marketplace` (see
+    #: :mod:`.account_marketplace`).
+    marketplace_mismatch: MarketplaceMismatch | None = None
 
 
 @dataclass(slots=True)
@@ -281,7 +293,18 @@ class AuthSessionManager:
             device_registered=bool(reg and reg.is_registered),
             newer_version_files=tuple(sorted(self.store.newer_files)),
             foreign_owned_files=self._foreign_owned,
+            home_region=(reg.home_region or None) if reg else None,
+            account_marketplace=(reg.account_marketplace or None) if reg else None,
+            marketplace_mismatch=self.marketplace_mismatch,
         )
+
+    @property
+    def marketplace_mismatch(self) -> MarketplaceMismatch | None:
+        """Return what Amazon says against the session's marketplace, if anything."""
+        reg = self._registration
+        if reg is None or not reg.is_registered:
+            return None
+        return judge(self.hosts.marketplace.domain, reg.home_region, reg.account_marketplace)
 
     # --- restore ---------------------------------------------------------------------------
 
@@ -583,19 +606,57 @@ class AuthSessionManager:
         if state.last_refresh_ok is False:
             # Fresh cookies from a sign-in supersede a failed refresh: stop reporting it.
             state.last_refresh_at = state.last_refresh_ok = state.last_refresh_error = None
-        await self._record("sign_in", detail=detail)
+        details = [detail] if detail else []
+        mismatch = self._note_mismatch()
+        if mismatch is not None:
+            details.append(_event_detail(mismatch))
+        await self._record("sign_in", detail="; ".join(details) or None)
         _LOGGER.info("Signed in to Amazon (%s)", self.hosts.marketplace.domain)
 
     async def _complete_sign_in(self, walk_step: Coroutine[Any, Any, str], sign_in: _Grant) -> None:
-        """Walk to the code, register, fetch the csrf, check and adopt the new session."""
+        """
+        Walk to the code, register, fetch the csrf and adopt the new session.
+
+        No request checks the new session afterwards: the csrf request already proves that
+        Amazon's Alexa host accepts the registration's cookies (it answers 401, or sends the
+        sign-in page, for cookies it does not accept, and hands the csrf only to a session it
+        knows). When the registration's home region cannot be this marketplace's, the account
+        belongs elsewhere: ``/api/users/me`` names the marketplace, and its answer proves the
+        same about the cookies.
+        """
         http = sign_in.http
         code = await walk_step
         registration = await self._register(code, sign_in)
-        csrf = await fetch_csrf(http)
-        if not await session_is_valid(http, csrf):
-            msg = "Amazon did not accept the new session."
-            raise SessionExpiredError(msg)
+        csrf: str | None = None
+        if needs_lookup(self.hosts.marketplace, registration.home_region):
+            csrf = await self._look_up_marketplace(http, registration)
+        if csrf is None:
+            csrf = await fetch_csrf(http)
         await self._adopt(http, registration, csrf)
+
+    async def _look_up_marketplace(
+        self, http: AmazonHttp, registration: Registration
+    ) -> str | None:
+        """
+        Ask which marketplace the account belongs to; return the csrf to keep, or None.
+
+        A session on the wrong marketplace is moved by its fix (new cookies and a csrf there),
+        so the csrf of this one is not fetched: "" stands for "none, on purpose". A lookup
+        Amazon could not answer right now is no reason to fail a sign-in that worked: the csrf
+        request then follows, as without the lookup.
+        """
+        try:
+            profile = await fetch_account_profile(http)
+        except AlexaAuthError as err:
+            if err.category is not ErrorCategory.TEMPORARY:
+                raise
+            _LOGGER.info("Could not ask Amazon for the account's marketplace (%s)", err.code)
+            return None
+        registration.account_marketplace = profile.marketplace
+        await self.store.write_registration(registration)
+        domain = self.hosts.marketplace.domain
+        moving = judge(domain, registration.home_region, profile.marketplace) is not None
+        return profile.csrf if profile.csrf or moving else None
 
     async def _register(self, code: str, sign_in: _Grant) -> Registration:
         """Register (or re-register) our device, storing its identity first and its tokens next."""
@@ -694,7 +755,10 @@ class AuthSessionManager:
 
     async def refresh(self) -> None:
         """
-        Renew the access token, the marketplace cookies and the csrf cookie (three requests).
+        Renew the marketplace cookies and the csrf cookie (two requests).
+
+        The access token is not renewed here: whatever needs one mints it
+        (:meth:`access_token`, :meth:`verify_device`, the deregistration of a reset).
 
         Concurrent callers share one refresh, in this process and across processes: a refresh
         that had to wait for another process's uses the cookies that one stored (and
@@ -735,20 +799,26 @@ class AuthSessionManager:
             state.last_refresh_error = err.code
             await self._fail("refresh", err)
             raise
-        registration.marketplace = self.hosts.marketplace.domain
-        await self.store.write_registration(registration)
+        if registration.marketplace != self.hosts.marketplace.domain:
+            # The session moves to this marketplace (a marketplace changed in the settings, or
+            # the command line's switch-marketplace): the device is the same, the cookies new.
+            registration.marketplace = self.hosts.marketplace.domain
+            await self.store.write_registration(registration)
         await self._adopt(http, registration, csrf)
         state = await self.state()
         state.last_refresh_at = self.clock.time()
         state.last_refresh_ok = True
         state.last_refresh_error = None
-        await self._record("refresh")
+        mismatch = self._note_mismatch()
+        await self._record("refresh", detail=_event_detail(mismatch) if mismatch else None)
 
     async def _renew(self, registration: Registration, http: AmazonHttp) -> str:
-        """Mint an access token and the marketplace cookies into the jar; return the csrf."""
-        token, lifetime = await refresh_access_token(http, registration.refresh_token)
-        registration.access_token = token
-        registration.access_token_expires_at = self.clock.time() + _bounded_lifetime(lifetime)
+        """
+        Mint the marketplace cookies into the jar and return the csrf (two requests).
+
+        The cookie exchange spends the refresh token just as the access-token request did, so
+        it proves as much: a device Amazon revoked gets ``invalid_grant`` there.
+        """
         http.load_cookies(await exchange_cookies(http, registration.refresh_token))
         return await fetch_csrf(http)
 
@@ -781,6 +851,29 @@ class AuthSessionManager:
         """
         self._require_registration()
         await self._single_flight("verify_device", self._mint_access_token)
+
+    async def verify_marketplace(self) -> MarketplaceMismatch | None:
+        """
+        Ask Amazon which marketplace the account belongs to (one request) and remember it.
+
+        :returns: The mismatch with the session's marketplace, if Amazon names another.
+        :raises NotSignedInError: There is no registered device, or no cookies are held.
+        :raises SessionExpiredError: Amazon does not accept the cookies.
+        :raises AlexaAuthError: Temporary trouble reaching Amazon.
+        """
+        self._require_registration()
+        if self._cookies is None:
+            msg = "No website cookies are held, so Amazon cannot be asked about the account."
+            raise NotSignedInError(msg)
+        profile = await _as_ours(fetch_account_profile(self._http), "marketplace_check")
+        if profile.marketplace:
+            async with self.store.locked(create=False):
+                await self._sync_from_disk()
+                registration = self._require_registration()
+                if registration.account_marketplace != profile.marketplace:
+                    registration.account_marketplace = profile.marketplace
+                    await self.store.write_registration(registration)
+        return self.marketplace_mismatch
 
     async def _refresh_access_token(self) -> None:
         async with self.store.locked(create=False):
@@ -869,11 +962,14 @@ class AuthSessionManager:
         async with self._login_lock:
             if await asyncio.to_thread(self.store.check_ours) is FolderState.MISSING:
                 # Nothing on disk (deleted by hand?): the device held in memory still goes.
-                registration, deregistered = self._registration, False
-                if deregister and registration is not None and registration.is_registered:
-                    deregistered = await self._deregister(registration)
+                registration, deregistered, why = self._registration, False, None
+                had_device = registration is not None and registration.is_registered
+                if deregister and registration is not None and had_device:
+                    deregistered, why = await self._deregister(registration)
                 await self._forget_session()
-                return ResetResult(None, deregistered=deregistered)
+                return ResetResult(
+                    None, deregistered=deregistered, had_device=had_device, deregister_error=why
+                )
             async with self.store.locked(create=False):
                 await self._sync_from_disk()
                 return await self._reset_locked(deregister=deregister, keep_state=keep_state)
@@ -890,9 +986,10 @@ class AuthSessionManager:
         attempts = (await self.state()).attempts
         registration = self._registration
         backup = await asyncio.to_thread(store.backup, now=self.clock.time())
-        deregistered = False
-        if deregister and registration is not None and registration.is_registered:
-            deregistered = await self._deregister(registration)
+        deregistered, why = False, None
+        had_device = registration is not None and registration.is_registered
+        if deregister and registration is not None and had_device:
+            deregistered, why = await self._deregister(registration)
         removal = await asyncio.to_thread(store.remove_session, keep_state=keep_state)
         await self._forget_session()
         self._state = SessionState(attempts=attempts)
@@ -913,6 +1010,8 @@ class AuthSessionManager:
         return ResetResult(
             backup,
             deregistered,
+            had_device=had_device,
+            deregister_error=why,
             removed=tuple(removal.removed),
             kept=tuple(removal.kept),
             folder_removed=removal.folder_removed,
@@ -926,18 +1025,21 @@ class AuthSessionManager:
         self._registration = self._cookies = None
         await self._drop_pending()
 
-    async def _deregister(self, registration: Registration) -> bool:
+    async def _deregister(self, registration: Registration) -> tuple[bool, str | None]:
+        """Remove the device at Amazon; return whether Amazon confirmed, and why not."""
         try:
             token = registration.access_token
             if registration.access_token_expires_at - self.clock.time() < ACCESS_TOKEN_MARGIN:
                 token, _ = await refresh_access_token(self._http, registration.refresh_token)
-            return await deregister_device(self._http, token)
+            if await deregister_device(self._http, token):
+                return True, None
+            why = "refused"
         except AlexaAuthError as err:
-            _LOGGER.warning("Could not remove the device at Amazon: %s", err.code)
-            return False
+            why = err.code
         except Exception as err:  # noqa: BLE001 - a reset goes on whatever Amazon answered
-            _LOGGER.warning("Could not remove the device at Amazon: %s", type(err).__name__)
-            return False
+            why = type(err).__name__
+        _LOGGER.warning("Could not remove the device at Amazon: %s", why, extra=_TOLD)
+        return False, why
 
     # --- issue 12: what other processes stored ------------------------------------------------
 
@@ -989,6 +1091,13 @@ class AuthSessionManager:
             )
             raise NewerVersionError(msg)
 
+    def _note_mismatch(self) -> MarketplaceMismatch | None:
+        """Say in the log when Amazon names another marketplace for the account."""
+        mismatch = self.marketplace_mismatch
+        if mismatch is not None:
+            _LOGGER.warning("%s", mismatch.statement, extra=_TOLD)
+        return mismatch
+
     def _take_cookies(self, cookies: CookieFile | None) -> None:
         """Hold stored cookies (if they are for this marketplace) and put them in the jar."""
         usable = cookies is not None and cookies.marketplace == self.hosts.marketplace.domain
@@ -1016,7 +1125,9 @@ class AuthSessionManager:
             state.attempts.backoff_step = min(step + 1, len(BACKOFF_LADDER) - 1)
             state.attempts.backoff_reason = err.code
         level = logging.INFO if err.category is ErrorCategory.TEMPORARY else logging.WARNING
-        _LOGGER.log(level, "Amazon %s failed: %s (%s)", kind.replace("_", "-"), err.code, err)
+        _LOGGER.log(
+            level, "Amazon %s failed: %s (%s)", kind.replace("_", "-"), err.code, err, extra=_TOLD
+        )
         await self._record(
             "failure", ok=False, error_code=err.code, guide_slug=str(err.guide_slug), detail=kind
         )
@@ -1059,6 +1170,10 @@ class ResetResult:
 
     backup: Path | None
     deregistered: bool
+    #: A registered device was held (there was something to remove at Amazon).
+    had_device: bool = False
+    #: Why Amazon did not confirm the removal (an error code, "refused"), when it did not.
+    deregister_error: str | None = None
     #: Names of the files removed, the registration and cookies first.
     removed: tuple[str, ...] = ()
     #: Names of session files kept on purpose (the attempt record).
@@ -1116,6 +1231,12 @@ async def _as_ours(step: Awaitable[_T], what: str) -> _T:
     except Exception as err:
         _LOGGER.debug("Amazon %s failed unexpectedly", what.replace("_", "-"), exc_info=True)
         raise InternalError.wrapping(err) from err
+
+
+def _event_detail(mismatch: MarketplaceMismatch) -> str:
+    """Return a mismatch as an event's detail (marketplaces and regions only)."""
+    where = mismatch.account_marketplace or f"the {mismatch.home_region} region"
+    return f"Amazon says the account belongs to {where}, not {mismatch.configured}"
 
 
 def _bounded_lifetime(lifetime: float) -> float:

@@ -178,6 +178,17 @@ class StoreSnapshot:
     #: Names of the copies of unreadable files moved aside earlier.
     set_aside: tuple[str, ...]
 
+    @property
+    def marketplace(self) -> str | None:
+        """
+        Return the marketplace the stored session is on, or None when none is signed in.
+
+        The registration's: it is written first when a session moves to another marketplace,
+        and cookies of another marketplace are never used.
+        """
+        registration = self.registration
+        return registration.marketplace if registration and registration.is_registered else None
+
 
 class SessionStore:
     """One account's session folder."""

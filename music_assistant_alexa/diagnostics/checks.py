@@ -3,9 +3,9 @@ Health checks of one account's Amazon session: what is wrong, in one sentence, a
 
 Every check yields a :class:`HealthCheck` with a status, a plain sentence and the section of our
 troubleshooting guide that fixes it. Checks read local state only (the store folder, the
-manager's snapshot, the refresh task), except the session check, which asks Amazon once and only
-when ``validate`` is set. Messages are built from non-secret values only: no e-mail address, no
-key, no token and no cookie value ever appears in one.
+manager's snapshot, the refresh task), except the device, session and marketplace checks, which
+ask Amazon once each and only when ``validate`` is set. Messages are built from non-secret
+values only: no e-mail address, no key, no token and no cookie value ever appears in one.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class CheckKey(StrEnum):
     """The stable key of each health check (also named in the troubleshooting guide)."""
 
     SIGNED_IN = "signed_in"
+    MARKETPLACE = "marketplace"
     COOKIE_AGE = "cookie_age"
     STORAGE_PERMISSIONS = "storage_permissions"
     UNREADABLE_FILES = "unreadable_files"
@@ -132,13 +133,16 @@ async def run_checks(
     :param manager: The account's session manager.
     :param scheduler: The account's refresh task, when one is used.
     :param totp_key: The 2FA key from the settings, to check its format (never shown).
-    :param validate: Also ask Amazon whether the session works (one request; it also measures
-        the clock offset).
+    :param validate: Also ask Amazon whether the device and the session work and which
+        marketplace the account belongs to (three requests; they also measure the clock offset).
     """
     state = await read_state(manager)
     stored = await manager.store.peek()
-    checks = [
-        _check_signed_in(manager, stored),
+    checks = [_check_signed_in(manager, stored)]
+    marketplace = await _check_marketplace(manager, validate=validate)
+    if marketplace is not None:
+        checks.append(marketplace)
+    checks += [
         _check_cookie_age(manager, stored),
         await _check_permissions(manager),
         _check_unreadable(manager, stored.set_aside),
@@ -218,6 +222,45 @@ def _check_signed_in(manager: AuthSessionManager, stored: StoreSnapshot) -> Heal
     return _ok(key, f"Signed in{device}; the device registration ({REGISTRATION_KEY}) is stored.")
 
 
+async def _check_marketplace(manager: AuthSessionManager, *, validate: bool) -> HealthCheck | None:
+    """
+    Compare the session's marketplace with the one Amazon says the account belongs to.
+
+    Offline from what the sign-in learnt (the home region, and the marketplace ``/api/users/me``
+    named when it was asked); with ``validate``, Amazon is asked (one request). None when no
+    device is registered: there is no session to judge.
+    """
+    key = CheckKey.MARKETPLACE
+    registration = manager.registration
+    if registration is None or not registration.is_registered:
+        return None
+    mismatch = manager.marketplace_mismatch
+    unasked: AlexaAuthError | None = None
+    if validate and manager.cookies is not None:
+        try:
+            mismatch = await manager.verify_marketplace()
+        except AlexaAuthError as err:
+            unasked = err
+    if mismatch is not None:
+        return _warn(key, mismatch.message, GuideSlug.CREDENTIALS)
+    if unasked is not None:
+        return _warn(
+            key,
+            f"Could not ask Amazon which marketplace the account belongs to: {unasked.message}",
+            unasked.guide_slug,
+        )
+    status = manager.status()
+    if status.account_marketplace == status.marketplace:
+        return _ok(key, f"Amazon says the account belongs to {status.marketplace}.")
+    if status.home_region:
+        return _ok(
+            key,
+            f"Amazon's home region for the account ({status.home_region}) fits "
+            f"{status.marketplace}.",
+        )
+    return _ok(key, "Amazon has not said which marketplace the account belongs to.")
+
+
 def _cookie_timestamp(manager: AuthSessionManager, stored: StoreSnapshot) -> float | None:
     cookies = manager.cookies or stored.cookies
     return cookies.timestamp if cookies is not None else None
@@ -282,6 +325,8 @@ async def _check_permissions(manager: AuthSessionManager) -> HealthCheck:
             f"The session folder cannot be inspected ({err.strerror or type(err).__name__}).",
             GuideSlug.SESSION_STORAGE,
         )
+    if not problems and not await asyncio.to_thread(manager.store.folder.exists):
+        return _ok(key, "No session folder yet; the first sign-in creates it private (0700).")
     if not problems:
         return _ok(key, "The session folder is private (0700) and its files are 0600.")
     listed = ", ".join(

@@ -429,7 +429,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         except AlexaAuthError as err:
             return Notice.from_error(err, self.link)
         self._healthy()
-        return signed_in_notice(self._require_manager().status())
+        return signed_in_notice(self._require_manager().status(), self.link)
 
     async def get_diagnostics(self) -> dict[str, Any]:
         """Return the redacted diagnostics report (no secret, no e-mail address)."""
@@ -529,15 +529,21 @@ async def session_action(manager: AuthSessionManager, action: str, link: GuideLi
         return Notice.from_error(err, link)
 
 
-def signed_in_notice(status: SessionStatus, *, then: str = "") -> Notice:
+def signed_in_notice(status: SessionStatus, link: GuideLinker, *, then: str = "") -> Notice:
     """
     Return the good news of a sign-in: where, and as whom (masked).
 
     :param status: The manager's snapshot after the sign-in.
+    :param link: Renders guide links.
     :param then: What the user does next, as a sentence.
     """
     text = f"Signed in to {status.marketplace}{signed_in_as(status)}."
-    return Notice(f"{text} {then}" if then else text)
+    text = f"{text} {then}" if then else text
+    mismatch = status.marketplace_mismatch
+    if mismatch is not None:
+        # Signed in, but Amazon names another marketplace: a warning that says which.
+        return Notice.problem(f"{text} {mismatch.message}", link(GuideSlug.CREDENTIALS))
+    return Notice(text)
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:

@@ -195,6 +195,8 @@ class AlexaWeb:
         """
         ``GET /api/devices-v2/device``: Echo devices plus one entry per registered app device.
 
+        The Echo devices only on the account's home marketplace.
+
         :param request: The request.
         :param ctx: The request context.
         :return: ``{"devices": [...]}`` with ``Set-Cookie: csrf``, or the unauthenticated answer.
@@ -203,7 +205,10 @@ class AlexaWeb:
         if isinstance(session, web.Response):
             return session
         account = self._account(session)
-        devices: list[dict[str, Any]] = [dict(device) for device in account.echo_devices]
+        # An account's Echo devices belong to its home marketplace: asked on another one (a
+        # session signed in for the wrong marketplace), Amazon lists only the app devices.
+        echos = account.echo_devices if session.market == account.home else []
+        devices: list[dict[str, Any]] = [dict(device) for device in echos]
         devices.extend(
             {
                 "accountName": device.device_name,

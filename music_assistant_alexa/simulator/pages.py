@@ -34,6 +34,8 @@ UNUSUAL_ACTIVITY: Final = (
     "We have detected unusual activity on your account. To continue, reset your password."
 )
 WAF_NOSCRIPT: Final = "In order to continue, we need to verify that you're not a robot."
+#: What Amazon shows for a wrong or stale password since 2026 (AMP #3382, #3513, #3520).
+UNVERIFIED_MOBILE: Final = "We're unable to verify your mobile number. Try signing in again."
 
 
 def _attr(value: str) -> str:
@@ -628,6 +630,27 @@ def passkey_forced_page(*, site: str, passkey_form: str) -> str:
 </div></div>
 </div>"""
     return _document("Amazon Sign-In", content, site=site)
+
+
+def unverified_mobile_page(*, site: str, return_to: str) -> str:
+    """
+    Render the CVF page saying Amazon cannot verify the mobile number (a refused password).
+
+    Its only way on is a link back to the start of the sign-in.
+
+    :param site: Retail site URL.
+    :param return_to: Where the "sign in" link leads back to.
+    :return: The page.
+    """
+    content = f"""<div id="cvf-page-content" class="a-section">
+{error_box([UNVERIFIED_MOBILE])}
+<div class="a-box"><div class="a-box-inner a-padding-extra-large">
+<h1>Verify mobile number</h1>
+<p>For your security, we need to verify your identity.</p>
+<a id="cvf-back-to-signin" class="a-link-normal" href="{_attr(return_to)}">Sign in</a>
+</div></div>
+</div>"""
+    return _document("Authentication required", content, site=site)
 
 
 def error_page(*, site: str, title: str, message: str) -> str:

@@ -56,6 +56,9 @@ class Scenario:
     :param invalid_grant: /auth/token and the cookie exchange answer 400 invalid_grant.
     :param require_init_cookies: A first GET without frc/map-md/amzn-app-id gets the captcha.
     :param alexa_unauth_redirect: Unauthenticated Alexa web calls 302 to /ap/signin, not 401.
+    :param unverified_mobile: A wrong password is answered with a redirect to /ap/cvf/verify and
+        "We're unable to verify your mobile number", as Amazon does since 2026 for a wrong or
+        stale password, instead of "Your password is incorrect".
     """
 
     signin_get_404: bool = False
@@ -85,6 +88,7 @@ class Scenario:
     invalid_grant: bool = False
     require_init_cookies: bool = False
     alexa_unauth_redirect: bool = False
+    unverified_mobile: bool = False
 
     def take(self, counter: FaultCounter) -> bool:
         """

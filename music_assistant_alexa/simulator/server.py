@@ -403,7 +403,7 @@ class AmazonSimulator:
             (www, "/ap/maplanding"): {"GET": signin.get_maplanding},
             (www, "/ap/mfa/new-otp"): {"GET": signin.get_new_otp, "POST": signin.post_signin},
             (www, "/ap/cvf/request"): {"GET": signin.get_cvf_request},
-            (www, "/ap/cvf/verify"): {"POST": signin.post_cvf_verify},
+            (www, "/ap/cvf/verify"): {"GET": signin.get_cvf_verify, "POST": signin.post_cvf_verify},
             (www, "/ap/cvf/approval"): {"GET": signin.get_approval},
             (www, "/ap/cvf/approval/poll"): {"GET": signin.get_approval_poll},
             (www, "/ap/cvf/approval/verifyOtp"): {"POST": signin.post_approval_code},

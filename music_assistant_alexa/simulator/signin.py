@@ -91,6 +91,8 @@ class SignInTransaction:
     :param prev_rid: The ``prevRID`` of the transaction's pages.
     :param page_scripts_ran: The last form posted carried the fingerprint of Amazon's page
         scripts (a browser's ``metadata1``).
+    :param refused_mobile: The password was refused with "We're unable to verify your mobile
+        number" (``Scenario.unverified_mobile``): ``/ap/cvf/verify`` shows that page.
     """
 
     arb: str
@@ -116,6 +118,7 @@ class SignInTransaction:
     approved: bool = False
     prev_rid: str = field(default_factory=request_id)  # RIDs are 20 upper-case characters
     page_scripts_ran: bool = False
+    refused_mobile: bool = False
 
     @property
     def site(self) -> str:
@@ -392,6 +395,10 @@ class SignInFlow:
             account.failed_passwords += 1
             if locked_out():
                 return self._lockout_page(txn, account)
+            if scenario.unverified_mobile:
+                txn.stage = Stage.DONE
+                txn.refused_mobile = True
+                return self._redirect_cvf(txn, "/ap/cvf/verify")
             if scenario.captcha_after_wrong_password:
                 txn.captcha_pending = True
             return self._credentials_page(txn, errors=[pages.WRONG_PASSWORD])
@@ -558,6 +565,20 @@ class SignInFlow:
         if txn is None or txn.stage not in {Stage.CVF, Stage.AAMATION}:
             return self._stale_page(ctx.market)
         return self._cvf_page(txn)
+
+    async def get_cvf_verify(self, request: web.Request, ctx: RequestContext) -> web.StreamResponse:
+        """
+        Show where a refused password was sent: "We're unable to verify your mobile number".
+
+        :param request: The request (``arb`` in the query).
+        :param ctx: The request context.
+        :return: That page, or the start-over page.
+        """
+        txn = self._by_arb.get(request.query.get("arb", ""))
+        if txn is None or not txn.refused_mobile:
+            return self._stale_page(ctx.market)
+        back = f"{txn.site}/ap/signin?{urlencode({'openid.assoc_handle': txn.assoc_handle})}"
+        return html_response(pages.unverified_mobile_page(site=txn.site, return_to=back))
 
     async def post_cvf_verify(
         self, request: web.Request, ctx: RequestContext

@@ -172,8 +172,8 @@ async def test_refresh_restarts_the_alexa_instance_only_once_nothing_plays(
     """
     A refresh rewrites the file at once, costing one request; the restart waits for quiet.
 
-    Per refresh: the three refresh requests (token, cookie exchange, csrf) plus one
-    ``/api/users/me`` that confirms the new file: four, with the hand-off on.
+    Per refresh: the two refresh requests (cookie exchange, csrf) plus one ``/api/users/me``
+    that confirms the new file: three, with the hand-off on.
     """
     instance_id = await _fed_alexa(mass)
     alexa_before = _alexa(mass)
@@ -183,7 +183,7 @@ async def test_refresh_restarts_the_alexa_instance_only_once_nothing_plays(
 
     await _advance(mass, INTERVAL_DAYS * DAY)
 
-    assert len(simulator.request_log) == 4, _requests(simulator)
+    assert len(simulator.request_log) == 3, _requests(simulator)
     assert simulator.request_count(USERS_ME, host="alexa.amazon.com") == 1
     new_cookies = _session_cookies(mass, instance_id)
     assert new_cookies != old_cookies
@@ -259,8 +259,8 @@ async def test_the_users_newer_own_file_is_left_alone(
 
     assert _file(mass).read_bytes() == theirs
     assert _alexa(mass) is alexa_before
-    # the refresh, and one question about their file instead of a verification of ours
-    assert len(simulator.request_log) == 4, _requests(simulator)
+    # the refresh (two), and one question about their file instead of a verification of ours
+    assert len(simulator.request_log) == 3, _requests(simulator)
     assert _ours(mass, instance_id).feed.fed["alexa"].pending_since is None
 
 

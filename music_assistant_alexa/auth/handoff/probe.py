@@ -16,7 +16,7 @@ from music_assistant_alexa.auth.endpoints import AmazonHosts
 from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory
 from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT, AmazonHttp
 from music_assistant_alexa.auth.models import StoredCookie
-from music_assistant_alexa.auth.registration import APP_VERSION
+from music_assistant_alexa.auth.registration import APP_VERSION, USERS_ME_PATH
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from music_assistant_alexa.auth.endpoints import Marketplace
 
     from .file_formats import CookieFileContents, FileCookie
-
-USERS_ME_PATH: Final = "/api/users/me"
 
 
 class CookieVerdict(StrEnum):

@@ -46,6 +46,7 @@ from yarl import URL
 from music_assistant_alexa.auth.clock import SYSTEM_CLOCK
 from music_assistant_alexa.auth.errors import NotSignedInError, SessionExpiredError
 from music_assistant_alexa.auth.http import DEFAULT_PACE, DEFAULT_TIMEOUT
+from music_assistant_alexa.auth.registration import USERS_ME_PATH
 from music_assistant_alexa.auth.usernames import same_username
 
 from .disk import (
@@ -79,7 +80,7 @@ from .file_formats import (
     is_session_cookie,
     read_cookie_file,
 )
-from .probe import USERS_ME_PATH, CookieProbe, CookieVerdict, offline_verdict
+from .probe import CookieProbe, CookieVerdict, offline_verdict
 from .record import (
     HandoffRecord,
     Ownership,

@@ -238,7 +238,7 @@ class _Dialog:
             await pending.discard(sign_in, sign_out=True)
             raise
         then = "Press Save to keep this session (nothing is used until then)."
-        notice = signed_in_notice(sign_in.manager.status(), then=then)
+        notice = signed_in_notice(sign_in.manager.status(), self.link, then=then)
         return notice, await pending.finish(sign_in)
 
     async def _not_running_action(self, instance_id: str, action: str) -> Notice:
