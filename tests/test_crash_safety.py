@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, Final
 import pytest
 
 from music_assistant_alexa.auth.models import RegistrationFile
+from music_assistant_alexa.auth.private_files import FILE_MODE
 from music_assistant_alexa.auth.store import (
     COOKIES_FILE,
-    FILE_MODE,
     REGISTRATION_FILE,
     STATE_FILE,
     SessionStore,

@@ -19,9 +19,9 @@ import pyotp
 import pytest
 
 from music_assistant_alexa.auth.endpoints import resolver_kwargs
+from music_assistant_alexa.auth.private_files import FILE_MODE
 from music_assistant_alexa.auth.store import (
     COOKIES_FILE,
-    FILE_MODE,
     REGISTRATION_FILE,
     STORE_MARKER,
 )

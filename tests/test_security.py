@@ -47,9 +47,9 @@ from music_assistant_alexa.auth.errors import (
 from music_assistant_alexa.auth.login import Credentials
 from music_assistant_alexa.auth.models import Registration, RegistrationFile
 from music_assistant_alexa.auth.pages import classify_page
+from music_assistant_alexa.auth.private_files import FILE_MODE, FOLDER_MODE
 from music_assistant_alexa.auth.refresh import RefreshScheduler
 from music_assistant_alexa.auth.registration import DEVICE_TYPE, DeviceIdentity, Pkce
-from music_assistant_alexa.auth.store import FILE_MODE, FOLDER_MODE
 from music_assistant_alexa.auth.totp import parse_totp_key
 from music_assistant_alexa.cli import main
 from music_assistant_alexa.diagnostics import run_checks

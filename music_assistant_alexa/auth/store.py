@@ -32,7 +32,6 @@ import errno
 import json
 import logging
 import os
-import secrets
 import shutil
 import stat
 import sys
@@ -58,6 +57,13 @@ from .models import (
     RegistrationFile,
     SessionState,
 )
+from .private_files import (
+    FILE_MODE,
+    FOLDER_MODE,
+    failure_reason,
+    replace_with,
+    write_temporary,
+)
 
 if sys.platform != "win32":
     import fcntl
@@ -70,8 +76,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-FOLDER_MODE: Final = 0o700
-FILE_MODE: Final = 0o600
 REGISTRATION_FILE: Final = "registration.json"
 COOKIES_FILE: Final = "cookies.json"
 STATE_FILE: Final = "state.json"
@@ -85,8 +89,6 @@ _MARKER_TEXT: Final = (
     b"This folder holds one Amazon session of music-assistant-alexa. Do not put other files "
     b"here: the folder is private to the session, and a reset deletes the session's files.\n"
 )
-#: A temporary file this old belongs to a save that will never finish.
-STALE_TEMPORARY_AGE: Final = 60.0
 #: Largest session file we read (they are a few KB).
 MAX_FILE_BYTES: Final = 1024 * 1024
 #: Seconds a sign-in, refresh or save waits for another process holding the folder's lock.
@@ -644,9 +646,6 @@ class SessionStore:
         :raises StoreError: The file could not be written; the previous version is intact.
         """
         target = self.folder / name
-        # A random name: a temporary file left by a killed process (whose pid a restarted
-        # container may reuse) must never block the next save.
-        tmp = self.folder / f".{name}.{secrets.token_hex(8)}.tmp"
         try:
             self.ensure_folder()
             # Peek at the file on disk only when it may not be the one this store last saw.
@@ -660,42 +659,12 @@ class SessionStore:
                     "changed)."
                 )
                 raise NewerVersionError(msg)
-            self._remove_stale_temporaries(name)
-            # O_EXCL + explicit mode: the file is private from its first byte, whatever the umask.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, FILE_MODE)
-            try:
-                os.fchmod(fd, FILE_MODE)
-                with os.fdopen(fd, "wb", closefd=False) as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                key = _key_of(os.fstat(fd))
-            finally:
-                os.close(fd)
-            tmp.replace(target)
-            self._fsync_folder()
+            tmp = write_temporary(target, payload)
+            key = _key_of(tmp.stat())  # the same file (inode) once renamed into place
+            replace_with(tmp, target)
         except OSError as err:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise StoreError(_write_failure_message(name, err)) from err
         self._seen[name] = key
-
-    def _remove_stale_temporaries(self, name: str) -> None:
-        """Delete temporary files of a save that a crash interrupted (older than a minute)."""
-        cutoff = time.time() - STALE_TEMPORARY_AGE
-        for leftover in self.folder.glob(f".{name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
-
-    def _fsync_folder(self) -> None:
-        # The rename is durable only once the folder entry is on disk.
-        with contextlib.suppress(OSError):
-            fd = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
     # --- maintenance --------------------------------------------------------------------------
 
@@ -958,10 +927,4 @@ def _written_by_newer_version(path: Path) -> bool:
 
 
 def _write_failure_message(name: str, err: OSError) -> str:
-    if err.errno == errno.ENOSPC:
-        reason = "the disk is full"
-    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        reason = "the folder is read-only or not ours"
-    else:
-        reason = err.strerror or type(err).__name__
-    return f"Could not save {name}: {reason}. The previous session is kept unchanged."
+    return f"Could not save {name}: {failure_reason(err)}. The previous session is kept unchanged."

@@ -33,11 +33,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from music_assistant_alexa.auth.endpoints import DEFAULT_MARKETPLACE
 from music_assistant_alexa.auth.errors import AlexaAuthError
+from music_assistant_alexa.auth.private_files import FILE_MODE, FOLDER_MODE
 from music_assistant_alexa.auth.session import CAPTCHA_TTL
 from music_assistant_alexa.auth.store import (
     BACKUP_MARK,
-    FILE_MODE,
-    FOLDER_MODE,
     REGISTRATION_FILE,
     SessionStore,
 )

@@ -16,13 +16,12 @@ File names hold the account's e-mail address: anything meant for diagnostics goe
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import secrets
 import stat
-import time
 from typing import TYPE_CHECKING, Final
 
+from music_assistant_alexa.auth import private_files
+from music_assistant_alexa.auth.private_files import FILE_MODE, FOLDER_MODE
 from music_assistant_alexa.auth.usernames import mask_username
 
 from .errors import HandoffInputError, HandoffStorageError
@@ -38,10 +37,6 @@ SESSION_SUFFIXES: Final = (PICKLE_SUFFIX, COOKIES_SUFFIX)
 BACKUP_SUFFIX: Final = ".bak"
 #: Our record of the files we wrote, beside each file (see :mod:`.record`).
 RECORD_SUFFIX: Final = ".handoff.json"
-FOLDER_MODE: Final = 0o700
-FILE_MODE: Final = 0o600
-#: A temporary file this old belongs to a write that will never finish.
-STALE_TEMPORARY_AGE: Final = 60.0
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -182,26 +177,10 @@ def write_temporary(path: Path, payload: bytes) -> Path:
     """
     folder = path.parent
     _ensure_folder(folder)
-    _remove_stale_temporaries(path)
-    tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        try:
-            os.fchmod(fd, FILE_MODE)  # whatever the umask
-            owner = _owner_for(folder)
-            if owner is not None:
-                os.fchown(fd, *owner)
-            with os.fdopen(fd, "wb", closefd=False) as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-        finally:
-            os.close(fd)
+        return private_files.write_temporary(path, payload, owner=_owner_for(folder))
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise HandoffStorageError(_write_failure(path, err)) from err
-    return tmp
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
@@ -214,12 +193,9 @@ def write_atomically(path: Path, payload: bytes) -> None:
     """
     tmp = write_temporary(path, payload)
     try:
-        tmp.replace(path)
+        private_files.replace_with(tmp, path)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise HandoffStorageError(_write_failure(path, err)) from err
-    _fsync_folder(path.parent)
 
 
 def backup_and_replace(path: Path, tmp: Path, previous: bytes | None) -> bool:
@@ -239,10 +215,9 @@ def backup_and_replace(path: Path, tmp: Path, previous: bytes | None) -> bool:
     if current is not None:
         write_atomically(backup_file(path), current)
     try:
-        tmp.replace(path)
+        private_files.replace_with(tmp, path)
     except OSError as err:
         raise HandoffStorageError(_write_failure(path, err)) from err
-    _fsync_folder(path.parent)
     return True
 
 
@@ -271,30 +246,7 @@ def _owner_for(folder: Path) -> tuple[int, int] | None:
     return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    cutoff = time.time() - STALE_TEMPORARY_AGE
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
-
-
-def _fsync_folder(folder: Path) -> None:
-    # The rename is durable only once the folder entry is on disk.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_failure(path: Path, err: OSError) -> str:
-    if err.errno == errno.ENOSPC:
-        reason = "the disk is full"
-    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        reason = "the folder is read-only or not ours"
-    else:
-        reason = err.strerror or type(err).__name__
+    reason = private_files.failure_reason(err)
     where = masked_name(path) if path.name != HANDOFF_FOLDER else HANDOFF_FOLDER
     return f"Could not write {where}: {reason}. The previous file is unchanged."
