@@ -13,7 +13,7 @@ the plain-text renderers of older frontends still show an address the user can o
 Where a new sign-in in the user's own browser gets past the error (a passkey, codes by text
 message, captchas that keep coming, a robot wall, a session only a new sign-in restores), the
 notice says where to click for it (:func:`browser_offer`): the words depend on the place, so
-the caller names its :data:`BrowserWay`.
+the caller passes the place's phrase (``WAY_IN_FORM``, ``WAY_IN_FLOW``, ...).
 """
 
 from __future__ import annotations

@@ -543,6 +543,19 @@ async def test_a_blocked_sign_in_offers_the_browser(
     assert f"To sign in in your browser (no password needed): {way}." in text, text
 
 
+async def test_sign_in_now_on_the_options_page_offers_reconfigure(
+    new_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """2.10+: "Sign in now" meets the passkey; the outcome says to use Reconfigure for it."""
+    instance_id = await add(new_mass)
+    passkey_only(simulator)
+
+    page = await new_mass.config.invoke_provider_config_action(instance_id, ACTION_SIGN_IN)
+
+    assert f"To sign in in your browser (no password needed): {WAY_BY_RECONFIGURE}." in texts(page)
+    assert simulator.device_count(TEST_EMAIL) == 1
+
+
 async def test_a_wrong_password_does_not_offer_the_browser(
     mass: MusicAssistant, simulator: AmazonSimulator
 ) -> None:
