@@ -818,3 +818,24 @@ async def test_a_link_that_runs_out_while_shown_is_replaced(
     assert "The link expired" in waiting.shown
     assert waiting.link != old_link
     assert simulator.request_count() == 0
+
+
+async def test_the_form_follows_a_change_of_mind(
+    old_mass: MusicAssistant, simulator: AmazonSimulator
+) -> None:
+    """2.9: another marketplace gets its own link; "Sign in now" after all signs in as before."""
+    first = await in_browser(old_mass)
+    values = {**form_values(first.entries), CONF_MARKETPLACE: "amazon.de"}
+    other = Waiting(old_mass, list(await form(old_mass, values, action=ACTION_BROWSER)))
+    assert other.link != first.link
+    assert URL(other.link).query["language"] == "de_DE"  # the link made for amazon.de
+    simulator.reset_counts()
+
+    typed = {**form_values(first.entries), **FORM}
+    entries = by_key(await form(old_mass, typed, action=ACTION_SIGN_IN))
+
+    assert entries[CONF_PENDING_SESSION].value, texts(entries.values())
+    assert entries[CONF_SIGN_IN_METHOD].value == "password"
+    assert ENTRY_BROWSER_LINK not in entries  # nothing waits in the browser any more
+    assert entries[CONF_BROWSER_ATTEMPT].value == ""
+    assert simulator.request_count("/ap/signin", method="POST") >= 1
