@@ -276,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MARKETPLACE,
         help="the marketplace the account belongs to (default: %(default)s)",
     )
+    sim.add_argument(
+        "--blocks",
+        choices=sorted(SIMULATED_BLOCKS),
+        default=None,
+        help="stop every automatic sign-in the way Amazon does for some accounts (a passkey "
+        "only, codes by text message only, a captcha after every answer, a robot check); "
+        "default: none",
+    )
     sub.add_parser(
         "demo",
         help="sign in, check and refresh against the built-in simulator",
@@ -631,6 +639,15 @@ async def _cmd_login(args: argparse.Namespace, out: _Printer) -> int:
 
 #: Pastes the browser sign-in asks for before it gives up on a terminal (a bad one asks again).
 MAX_PASTES: Final = 3
+#: ``simulator --blocks``: what stops the simulated account's automatic sign-in, as Amazon
+#: would, named by the switch of the simulator's scenario that plays it. The sign-in in the
+#: browser gets past each (a person's browser: passkey, text message, page scripts).
+SIMULATED_BLOCKS: Final = {
+    "passkey": "passkey_forced",
+    "text-message": "sms_only",
+    "captcha-loop": "captcha_loop",
+    "robot-wall": "waf_challenge",
+}
 
 
 async def _cmd_login_in_browser(args: argparse.Namespace, out: _Printer) -> int:
@@ -964,13 +981,22 @@ async def _cmd_reset(args: argparse.Namespace, out: _Printer) -> int:
 
 
 async def _cmd_simulator(args: argparse.Namespace, out: _Printer) -> int:
-    from music_assistant_alexa.simulator import AccountSpec, serve  # noqa: PLC0415
+    from music_assistant_alexa.simulator import AccountSpec, Scenario, serve  # noqa: PLC0415
 
     try:
         account = AccountSpec(args.email, args.password, args.totp_secret, args.marketplace)
     except ValueError as err:
         raise UsageError(str(err)) from err
-    await serve(port=args.port, accounts=[account], ready=lambda url: out(f"listening on {url}"))
+    scenario = None
+    if args.blocks:
+        scenario = Scenario()
+        setattr(scenario, SIMULATED_BLOCKS[args.blocks], True)
+    await serve(
+        port=args.port,
+        accounts=[account],
+        scenario=scenario,
+        ready=lambda url: out(f"listening on {url}"),
+    )
     return EXIT_OK
 
 

@@ -283,6 +283,43 @@ def test_standalone_simulator_prints_address_first() -> None:
         proc.wait()
 
 
+async def test_standalone_simulator_blocks_the_automatic_sign_in_on_request(
+    tmp_path: Path,
+) -> None:
+    """`simulator --blocks passkey`: an automatic sign-in meets the passkey, as Amazon's would."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "music_assistant_alexa",
+        "simulator",
+        "--email",
+        TEST_EMAIL,
+        "--password",
+        TEST_PASSWORD,
+        "--totp-secret",
+        TEST_KEY,
+        "--blocks",
+        "passkey",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(PROCESS_TIMEOUT):
+            first = (await proc.stdout.readline()).decode()
+        url = first.removeprefix("listening on ").strip()
+        store = tmp_path / "acct"
+        login = ["--store", str(store), "--endpoint", url, "--pace", "0", "login"]
+
+        code, out = await run_cli(*login, "--email", TEST_EMAIL)
+
+        assert code == 3, out
+        assert "passkey" in out
+        assert "login --browser" in out
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
 async def test_doctor_green_after_login_then_names_the_problem(
     live_simulator: AmazonSimulator, tmp_path: Path, clock: FakeClock
 ) -> None:

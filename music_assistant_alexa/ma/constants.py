@@ -28,6 +28,11 @@ CONF_EMAIL: Final = "amazon_email"
 CONF_PASSWORD: Final = "amazon_password"  # noqa: S105 - a config key, not a password
 CONF_TOTP_KEY: Final = "amazon_2fa_key"
 CONF_MARKETPLACE: Final = "amazon_domain"
+#: How the account signs in: :data:`METHOD_PASSWORD` (by itself, with the stored password and
+#: 2FA key) or :data:`METHOD_BROWSER` (the user, in their own browser; nothing is stored).
+CONF_SIGN_IN_METHOD: Final = "amazon_sign_in_method"
+METHOD_PASSWORD: Final = "password"  # noqa: S105 - a choice, not a password
+METHOD_BROWSER: Final = "browser"
 
 # --- options ---------------------------------------------------------------------------------
 CONF_REFRESH_ENABLED: Final = "cookie_refresh_enabled"
@@ -43,6 +48,11 @@ REFRESH_INTERVAL_RANGE: Final = (5, 13)
 #: takes over when it loads. A random id, never a secret.
 CONF_PENDING_SESSION: Final = "pending_session"
 CONF_CAPTCHA_ANSWER: Final = "amazon_captcha_answer"
+#: The address of Amazon's last page of a sign-in in the browser, pasted by the user.
+CONF_FINAL_ADDRESS: Final = "amazon_final_address"
+#: Hidden value naming the pending folder (and link) of a sign-in in the browser that waits
+#: for its address, so that 2.9's form finds it again after a restart. Never a secret.
+CONF_BROWSER_ATTEMPT: Final = "browser_sign_in_attempt"
 #: The id the MA frontend adds to the values of every get_entries call of one dialog.
 SESSION_ID: Final = "session_id"
 
@@ -53,6 +63,8 @@ ACTION_TEST: Final = "alexa_test_auth"
 ACTION_REFRESH: Final = "alexa_refresh_now"
 ACTION_RESET: Final = "alexa_reset_auth"
 ACTION_SHOW_CODE: Final = "alexa_show_2fa_code"
+ACTION_BROWSER: Final = "alexa_sign_in_browser"
+ACTION_BROWSER_FINISH: Final = "alexa_finish_browser_sign_in"
 
 # --- keys of the entries that show text --------------------------------------------------------
 ENTRY_STATUS: Final = "alexa_status"
@@ -66,16 +78,26 @@ ENTRY_CAPTCHA_IMAGE: Final = "alexa_captcha_image"
 ENTRY_HEADING: Final = "alexa_heading"
 ENTRY_INTRO: Final = "alexa_intro"
 ENTRY_NOT_RUNNING: Final = "alexa_not_running"
+ENTRY_BROWSER_LINK: Final = "alexa_browser_link"
+ENTRY_BROWSER_COPY: Final = "alexa_browser_copy"
+#: The captcha step's "sign in in my browser instead" (+ "_<n>" for the picture's number).
+ENTRY_USE_BROWSER: Final = "alexa_use_browser"
 
 # --- setup-flow steps (also the keys of their strings in strings.json) ---------------------------
 STEP_USER: Final = "user"
 STEP_SIGN_IN: Final = "sign_in"
 STEP_CAPTCHA: Final = "captcha"
+STEP_BROWSER: Final = "browser"
 
 # --- labels the texts refer to -------------------------------------------------------------------
 SIGN_IN_LABEL: Final = "Sign in now"
 CONTINUE_LABEL: Final = "Continue sign-in"
 REFRESH_LABEL: Final = "Refresh now"
+BROWSER_LABEL: Final = "Sign in in my browser"
+BROWSER_FINISH_LABEL: Final = "Finish sign-in"
+#: The setup flow's choice of :data:`METHOD_BROWSER`, and the field it is made in.
+BROWSER_CHOICE_LABEL: Final = "In my browser"
+METHOD_FIELD_LABEL: Final = "How to sign in"
 
 #: Folder under ``mass.storage_path`` holding one sub-folder per instance.
 STORAGE_FOLDER: Final = "alexa_auth"

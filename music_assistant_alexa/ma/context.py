@@ -70,6 +70,11 @@ class AdapterContext:
     refresh_jitter: float = DEFAULT_JITTER
     #: MA's web server (``mass.webserver``): its base URL and dynamic routes; None outside MA.
     webserver: Any = field(default=None, repr=False)
+    #: MA signs in again through a setup flow ("Reconfigure", 2.10+), not 2.9's settings form.
+    setup_flows: bool = False
+    #: Seconds 2.9's "Sign in in my browser" button keeps MA's dialog waiting while it opens
+    #: Amazon's page in a new tab (see :mod:`.legacy.new_tab`).
+    new_tab_hold: float = 10.0
     pending: PendingSessions = field(init=False, repr=False)
     guide_route: GuideRoute = field(init=False, repr=False)
 
@@ -92,6 +97,8 @@ class AdapterContext:
         :param settings: Any other field (clock, endpoint, ...), for tests.
         """
         settings.setdefault("http_session", mass.http_session)
+        # The setup-flow engine (2.10+) is what offers "Reconfigure" for a provider.
+        settings.setdefault("setup_flows", hasattr(mass.config, "reconfigure_provider"))
         return cls(
             storage_root=Path(str(mass.storage_path)) / STORAGE_FOLDER,
             create_task=mass.create_task,

@@ -3,7 +3,9 @@ The user's Amazon credentials, checked before anything is sent, with the field a
 
 Every problem found here is the user's to fix and costs no request: an empty e-mail or password,
 a 2FA key that is not an authenticator key (the message says exactly why), an unknown
-marketplace.
+marketplace. A sign-in in the user's own browser needs only the e-mail address (the session's
+name, and the account the Alexa players are matched by) and the marketplace
+(:func:`parse_account`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,36 @@ def parse_credentials(
     except ValueError as err:
         raise MissingCredentialsError(str(err)) from err
     return AccountCredentials(email, password, key, market)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountName:
+    """The account a sign-in in the browser is for: no password, no 2FA key (never log it)."""
+
+    email: str = field(repr=False)
+    marketplace: str
+
+
+def parse_account(email: str, marketplace: str | None) -> AccountName:
+    """
+    Check what a sign-in in the browser needs before its link is made.
+
+    :param email: The e-mail address.
+    :param marketplace: The marketplace as chosen.
+    :raises MissingCredentialsError: The e-mail address is empty, or the marketplace unknown.
+    """
+    email = email.strip()
+    if not email:
+        msg = (
+            "Enter the e-mail address of your Amazon account: it names the session, and the "
+            "Alexa players are matched by it."
+        )
+        raise MissingCredentialsError(msg)
+    try:
+        market = normalise_marketplace(marketplace)
+    except ValueError as err:
+        raise MissingCredentialsError(str(err)) from err
+    return AccountName(email, market)
 
 
 def field_at_fault(err: AlexaAuthError, email: str, password: str | None) -> str | None:

@@ -11,17 +11,24 @@ The current one-time code of a 2FA key is never put where it could sit on screen
 30-second window: a page shows whether the key is valid; the code itself goes into a button's
 outcome (with the clock time it belongs to) or the sign-in's progress step (renewed with each
 window).
+
+The sign-in in the user's own browser (:func:`browser_entries`) shows its link as each frontend
+can open it: a Markdown link in the setup flow (MA's dialog opens it in a new tab), and in 2.9's
+form, whose frontend shows text plainly, the address itself with the entry's help link set to
+it (its question mark opens the page in a new tab on the user's click).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from music_assistant_models.config_entries import ConfigEntry, ConfigValueOption
 from music_assistant_models.enums import ConfigEntryType
 
+from music_assistant_alexa.auth.clock import format_utc
 from music_assistant_alexa.auth.endpoints import DEFAULT_MARKETPLACE, MARKETPLACES
 from music_assistant_alexa.auth.errors import AlexaAuthError
 from music_assistant_alexa.auth.totp import TotpKey, parse_totp_key
@@ -30,24 +37,34 @@ from music_assistant_alexa.diagnostics.handoff import ALEXA_PLAYERS_CHECK_KEY
 from music_assistant_alexa.guide import GuideSlug
 
 from .constants import (
+    ACTION_BROWSER,
+    ACTION_BROWSER_FINISH,
     ACTION_CHECK_KEY,
     ACTION_REFRESH,
     ACTION_RESET,
     ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
+    BROWSER_CHOICE_LABEL,
+    BROWSER_FINISH_LABEL,
+    BROWSER_LABEL,
     CONF_ALEXA_PLAYERS,
+    CONF_BROWSER_ATTEMPT,
     CONF_CAPTCHA_ANSWER,
     CONF_EMAIL,
+    CONF_FINAL_ADDRESS,
     CONF_MARKETPLACE,
     CONF_NOTIFY,
     CONF_PASSWORD,
     CONF_PENDING_SESSION,
     CONF_REFRESH_ENABLED,
     CONF_REFRESH_INTERVAL,
+    CONF_SIGN_IN_METHOD,
     CONF_TOTP_KEY,
     CONTINUE_LABEL,
     DEFAULT_REFRESH_INTERVAL,
+    ENTRY_BROWSER_COPY,
+    ENTRY_BROWSER_LINK,
     ENTRY_CAPTCHA,
     ENTRY_CAPTCHA_IMAGE,
     ENTRY_CHECK,
@@ -59,6 +76,10 @@ from .constants import (
     ENTRY_NOTICE,
     ENTRY_PROBLEM,
     ENTRY_STATUS,
+    ENTRY_USE_BROWSER,
+    METHOD_BROWSER,
+    METHOD_FIELD_LABEL,
+    METHOD_PASSWORD,
     REFRESH_INTERVAL_RANGE,
     REFRESH_LABEL,
     SIGN_IN_LABEL,
@@ -68,6 +89,7 @@ from .notices import Notice
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from music_assistant_alexa.auth.browser_sign_in import BrowserSignInLink
     from music_assistant_alexa.auth.session import SessionStatus
     from music_assistant_alexa.diagnostics import HealthCheck
     from music_assistant_alexa.guide import GuideLinker
@@ -80,6 +102,14 @@ _SUMMARY_CHECKS: Final = (CheckKey.COOKIE_AGE, CheckKey.LAST_REFRESH, ALEXA_PLAY
 _LINKED_SLUG: Final = re.compile(r"(?:#|guide )([a-z0-9][a-z0-9-]*)")
 #: The "How to fix it" link that ends a message (a URL, or the terminal command).
 _TRAILING_LINK: Final = re.compile(r"\s*How to fix it: .*$")
+#: What the password and the 2FA key fields add when the browser way needs neither.
+_NOT_NEEDED_IN_BROWSER: Final = " Not needed when you sign in in your browser."
+#: The two sentences on what to copy at the end of a sign-in in the browser.
+WHAT_TO_COPY: Final = (
+    'At the end Amazon shows a page saying it was not found ("Looking for something?"): '
+    "that is expected. Copy the whole address of that page from your browser's address bar "
+    "(it contains /ap/maplanding) and paste it below."
+)
 
 
 def text_entry(
@@ -160,19 +190,31 @@ def button_entry(
 
 
 def credential_entries(
-    link: GuideLinker, *, flow: bool = False, keep: frozenset[str] = frozenset()
+    link: GuideLinker,
+    *,
+    flow: bool = False,
+    keep: frozenset[str] = frozenset(),
+    browser: bool = False,
 ) -> list[ConfigEntry]:
     """
-    Return the e-mail, password, 2FA key and marketplace fields.
+    Return the e-mail, password, 2FA key and marketplace fields (and the flow's choice of way).
 
     :param link: Renders guide links.
-    :param flow: For a setup-flow form (no buttons are allowed there).
+    :param flow: For a setup-flow form (no buttons are allowed there): it starts with the
+        choice between the password and the browser, and the password and 2FA key fields
+        depend on it (MA's dialog disables them, and does not require them, for the browser).
     :param keep: Secret fields that may stay empty because the value entered before (or the
         stored one, in a reconfigure flow) is kept.
+    :param browser: 2.9's form when the account signs in in the browser: the password and the
+        2FA key are not required (the frontend would otherwise keep Save disabled).
     """
 
-    def keep_note(key: str) -> str:
-        return " Leave empty to keep the one entered before." if key in keep else ""
+    def secret_note(key: str) -> str:
+        kept = " Leave empty to keep the one entered before." if key in keep else ""
+        return kept + _NOT_NEEDED_IN_BROWSER
+
+    def required(key: str) -> bool:
+        return key not in keep and not browser
 
     entries = [
         ConfigEntry(
@@ -187,8 +229,8 @@ def credential_entries(
             type=ConfigEntryType.SECURE_STRING,
             label="Amazon password",
             description="Used only to sign in; the session is kept without it."
-            + keep_note(CONF_PASSWORD),
-            required=CONF_PASSWORD not in keep,
+            + secret_note(CONF_PASSWORD),
+            required=required(CONF_PASSWORD),
             help_link=link(GuideSlug.CREDENTIALS),
         ),
         ConfigEntry(
@@ -198,9 +240,9 @@ def credential_entries(
             description=(
                 "The 52-character key Amazon shows when you add an authenticator app "
                 "(Login & security > 2-Step Verification > Add new app > \"Can't scan the "
-                'barcode?"). Not the 6-digit code.' + keep_note(CONF_TOTP_KEY)
+                'barcode?"). Not the 6-digit code.' + secret_note(CONF_TOTP_KEY)
             ),
-            required=CONF_TOTP_KEY not in keep,
+            required=required(CONF_TOTP_KEY),
             help_link=link(GuideSlug.TWO_FACTOR_KEY),
         ),
         ConfigEntry(
@@ -217,7 +259,9 @@ def credential_entries(
             help_link=link(GuideSlug.CREDENTIALS),
         ),
     ]
-    if not flow:
+    if flow:
+        entries = [method_entry(link), *(password_only(entry) for entry in entries)]
+    else:
         check = button_entry(
             ACTION_CHECK_KEY,
             "Check the 2FA key",
@@ -225,6 +269,46 @@ def credential_entries(
         )
         entries.insert(3, check)
     return entries
+
+
+def method_entry(link: GuideLinker) -> ConfigEntry:
+    """
+    Return the setup flow's choice: sign in with the password and 2FA key, or in the browser.
+
+    :param link: Renders guide links.
+    """
+    return ConfigEntry(
+        key=CONF_SIGN_IN_METHOD,
+        type=ConfigEntryType.STRING,
+        label=METHOD_FIELD_LABEL,
+        description=(
+            "With your password and 2FA key, Music Assistant signs in by itself. In your "
+            "browser, you sign in on Amazon's own page, where passkeys, codes by text message "
+            "and captchas work, and paste the address of its last page here: no password or "
+            "2FA key is needed or stored."
+        ),
+        options=[
+            ConfigValueOption(title="With my password and 2FA key", value=METHOD_PASSWORD),
+            ConfigValueOption(title=BROWSER_CHOICE_LABEL, value=METHOD_BROWSER),
+        ],
+        default_value=METHOD_PASSWORD,
+        required=True,
+        help_link=link(GuideSlug.BROWSER_SIGN_IN),
+    )
+
+
+def password_only(entry: ConfigEntry) -> ConfigEntry:
+    """
+    Return a setup-flow entry as it depends on the choice of way: used only with the password.
+
+    MA's dialog disables an input (hides a text) whose dependency is unmet, and neither it nor
+    the flow engine requires it then.
+
+    :param entry: The entry (the e-mail and the marketplace are needed either way).
+    """
+    if entry.key in (CONF_EMAIL, CONF_MARKETPLACE):
+        return entry
+    return replace(entry, depends_on=CONF_SIGN_IN_METHOD, depends_on_value=METHOD_PASSWORD)
 
 
 def code_hint(key: TotpKey, now: float) -> str:
@@ -314,12 +398,22 @@ def captcha_answer_key(round_number: int | None) -> str:
     return CONF_CAPTCHA_ANSWER if round_number is None else f"{CONF_CAPTCHA_ANSWER}_{round_number}"
 
 
+def use_browser_key(round_number: int) -> str:
+    """
+    Return the key of the setup flow's "sign in in my browser instead" on a captcha.
+
+    :param round_number: The picture's number (a new key for each, like the answer's).
+    """
+    return f"{ENTRY_USE_BROWSER}_{round_number}"
+
+
 def captcha_entries(
     link: GuideLinker,
     *,
     captcha_url: str,
     picture: str | None,
     round_number: int | None = None,
+    repeated: bool = False,
 ) -> list[ConfigEntry]:
     """
     Return the captcha: what to do, the picture (or its address), and the answer field.
@@ -330,17 +424,27 @@ def captcha_entries(
         be fetched or MA has no picture entries: the text then gives the address instead.
     :param round_number: The picture's number in a setup flow (a new key for each); None for
         2.9's form.
+    :param repeated: Amazon showed this picture after an answer: the sign-in in the browser is
+        offered (where one answer is usually enough); in a flow as a tick box that switches
+        to it (the answer is then not needed).
     """
     flow = round_number is not None
     how = "continue." if flow else f'press "{CONTINUE_LABEL}".'
     guide = link(GuideSlug.CAPTCHA)
     shown = picture is not None and IMAGE_TYPE is not None
     where = "in the picture below" if shown else f"in the picture at {captcha_url}"
+    offer = ""
+    if repeated:
+        choice = '"Sign in in my browser instead" below' if flow else f'"{BROWSER_LABEL}"'
+        offer = (
+            f"If new pictures keep coming, choose {choice}: on Amazon's own page in your "
+            "browser one answer is usually enough. "
+        )
     entries = [
         text_entry(
             ENTRY_CAPTCHA,
             "Amazon wants a picture puzzle solved before it goes on. Type the characters "
-            f"{where} and {how} How to fix it: {guide}",
+            f"{where} and {how} {offer}How to fix it: {guide}",
             warning=not flow,
             help_link=guide,
         )
@@ -356,19 +460,36 @@ def captcha_entries(
                 required=False,
             )
         )
-    entries.append(
-        ConfigEntry(
-            key=captcha_answer_key(round_number),
-            type=ConfigEntryType.STRING,
-            label="Characters in the picture",
-            required=flow,
-            # A flow's field starts without a value, so MA's dialog keeps "Finish" disabled until
-            # something is typed ("" would count as filled in). 2.9 fills an entry without a
-            # value from the form it got, so there "" clears the answer to the last picture.
-            value=None if flow else "",
-            default_value=None,
-        )
+    answer = ConfigEntry(
+        key=captcha_answer_key(round_number),
+        type=ConfigEntryType.STRING,
+        label="Characters in the picture",
+        required=flow,
+        # A flow's field starts without a value, so MA's dialog keeps "Finish" disabled until
+        # something is typed ("" would count as filled in). 2.9 fills an entry without a
+        # value from the form it got, so there "" clears the answer to the last picture.
+        value=None if flow else "",
+        default_value=None,
     )
+    if flow and repeated:
+        switch = use_browser_key(round_number or 0)
+        entries.append(
+            ConfigEntry(
+                key=switch,
+                type=ConfigEntryType.BOOLEAN,
+                label="Sign in in my browser instead",
+                description=(
+                    "Sign in on Amazon's own page in your browser and paste the address of its "
+                    "last page; the characters are then not needed."
+                ),
+                default_value=False,
+                required=False,
+                help_link=link(GuideSlug.BROWSER_SIGN_IN),
+            )
+        )
+        # Ticked, the answer field is disabled and no longer required (dialog and engine).
+        answer = replace(answer, depends_on=switch, depends_on_value_not=True)
+    entries.append(answer)
     return entries
 
 
@@ -381,13 +502,18 @@ def show_code_entry() -> ConfigEntry:
     )
 
 
-def action_entries(*, existing: bool, captcha: bool, from_form: bool) -> list[ConfigEntry]:
+def action_entries(
+    *, existing: bool, captcha: bool, from_form: bool, signs_in_itself: bool = True
+) -> list[ConfigEntry]:
     """
     Return the buttons.
 
     :param existing: For an instance that exists (test, refresh and reset need one).
     :param captcha: A captcha is waiting, so signing in continues instead of starting.
-    :param from_form: Signing in uses the form's values (2.9's dialog); otherwise the stored ones.
+    :param from_form: Signing in uses the form's values (2.9's dialog, which also offers the
+        sign-in in the browser); otherwise the stored ones.
+    :param signs_in_itself: The instance has a password and 2FA key to sign in with (the options
+        page of one that signs in in the browser has no "Sign in now": Reconfigure does it).
     """
     sign_in_help = (
         "Signs in with the values above; nothing is saved or used until you press Save."
@@ -395,30 +521,161 @@ def action_entries(*, existing: bool, captcha: bool, from_form: bool) -> list[Co
         else "Signs in again with the stored e-mail, password and 2FA key."
     )
     sign_in_label = CONTINUE_LABEL if captcha else SIGN_IN_LABEL
-    return [
-        button_entry(ACTION_SIGN_IN, sign_in_label, description=sign_in_help),
+    entries = [
         button_entry(
-            ACTION_TEST,
-            "Test authentication",
-            description="Asks Amazon once whether the stored session still works.",
-            hidden=not existing,
-        ),
-        button_entry(
-            ACTION_REFRESH,
-            REFRESH_LABEL,
-            description="Renews the session's cookies now instead of waiting for the schedule.",
-            hidden=not existing,
-        ),
-        button_entry(
-            ACTION_RESET,
-            "Reset authentication",
-            description=(
-                "Backs up and deletes the stored session and removes this device from your "
-                "Amazon account. Sign in again afterwards."
+            ACTION_SIGN_IN,
+            sign_in_label,
+            description=sign_in_help,
+            hidden=not (from_form or signs_in_itself),
+        )
+    ]
+    if from_form:
+        entries.append(
+            button_entry(
+                ACTION_BROWSER,
+                BROWSER_LABEL,
+                description=(
+                    "Opens Amazon's own sign-in page in a new tab, where passkeys, codes by "
+                    "text message and captchas work; then you paste the address of its last "
+                    "page here. Needs no password or 2FA key. Nothing is saved or used until "
+                    "you press Save."
+                ),
+            )
+        )
+    entries.extend(
+        [
+            button_entry(
+                ACTION_TEST,
+                "Test authentication",
+                description="Asks Amazon once whether the stored session still works.",
+                hidden=not existing,
             ),
-            hidden=not existing,
+            button_entry(
+                ACTION_REFRESH,
+                REFRESH_LABEL,
+                description="Renews the session's cookies now instead of waiting for the schedule.",
+                hidden=not existing,
+            ),
+            button_entry(
+                ACTION_RESET,
+                "Reset authentication",
+                description=(
+                    "Backs up and deletes the stored session and removes this device from your "
+                    "Amazon account. Sign in again afterwards."
+                ),
+                hidden=not existing,
+            ),
+        ]
+    )
+    return entries
+
+
+def browser_entries(
+    link: BrowserSignInLink, linker: GuideLinker, *, round_number: int | None = None
+) -> list[ConfigEntry]:
+    """
+    Return the sign-in in the browser: the link to open, what to copy, and the field for it.
+
+    :param link: The waiting link (Amazon's sign-in page for the pending session's device).
+    :param linker: Renders guide links.
+    :param round_number: In a setup flow, the number of the form shown (the paste field gets a
+        new key each time, so MA's dialog does not keep a refused address); None in 2.9's form,
+        which also gets its "Finish sign-in" button.
+    """
+    flow = round_number is not None
+    until = format_utc(link.expires_at)
+    how = (
+        "Sign in there the way Amazon asks: with your passkey, a code sent by text message, or "
+        f"by solving a captcha. The link works until {until}."
+    )
+    if flow:
+        # MA's setup dialog renders labels as Markdown and opens their links in a new tab.
+        opener = markdown_link("Open Amazon's sign-in page", link.url)
+        text = f"**{opener}** (a new tab). {how}"
+        link_entry = text_entry(ENTRY_BROWSER_LINK, text)
+    else:
+        # 2.9's frontend shows text plainly; an entry's help link is what it opens on a click.
+        text = (
+            f'"{BROWSER_LABEL}" opens Amazon\'s sign-in page in a new tab. If it did not open, '
+            "press the question mark next to this text, or open this address in a browser: "
+            f"{link.url} {how}"
+        )
+        link_entry = text_entry(ENTRY_BROWSER_LINK, text, help_link=link.url)
+    copy = WHAT_TO_COPY if flow else f'{WHAT_TO_COPY} Then press "{BROWSER_FINISH_LABEL}".'
+    entries = [
+        link_entry,
+        text_entry(ENTRY_BROWSER_COPY, copy, help_link=linker(GuideSlug.BROWSER_SIGN_IN)),
+        ConfigEntry(
+            key=CONF_FINAL_ADDRESS if not flow else f"{CONF_FINAL_ADDRESS}_{round_number}",
+            type=ConfigEntryType.STRING,
+            label="Address of Amazon's last page",
+            description="The whole address, starting with https:// and containing /ap/maplanding.",
+            required=flow,
+            # As with the captcha: a flow's field starts without a value (MA's dialog then keeps
+            # its button disabled); 2.9's form gets "" so an address once pasted goes.
+            value=None if flow else "",
+            default_value=None,
         ),
     ]
+    if not flow:
+        entries.append(
+            button_entry(
+                ACTION_BROWSER_FINISH,
+                BROWSER_FINISH_LABEL,
+                description="Finishes the sign-in with the pasted address (it works only once).",
+            )
+        )
+    return entries
+
+
+def markdown_link(text: str, url: str) -> str:
+    """
+    Return a Markdown link whose address survives Markdown (brackets in it are escaped).
+
+    :param text: The link's text.
+    :param url: The address.
+    """
+    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{text}]({safe})"
+
+
+def hidden_entry(key: str, label: str, value: str | None) -> ConfigEntry:
+    """
+    Return a hidden field: a value the form keeps between its calls (2.9's frontend submits it).
+
+    :param key: The config key.
+    :param label: What it holds.
+    :param value: The value to set; None lets MA fill in what the form (or the store) holds.
+    """
+    return ConfigEntry(
+        key=key,
+        type=ConfigEntryType.STRING,
+        label=label,
+        required=False,
+        hidden=True,
+        value=value,
+    )
+
+
+def method_field(value: str | None) -> ConfigEntry:
+    """
+    Return 2.9's hidden field of how the account signs in (the setup flow shows the choice).
+
+    :param value: :data:`METHOD_BROWSER` or :data:`METHOD_PASSWORD` right after a sign-in of
+        that kind; None otherwise (MA fills in the form's, or the stored, value).
+    """
+    entry = hidden_entry(CONF_SIGN_IN_METHOD, "How the account signs in", value)
+    # Stored only when it is not the default (MA's ``to_raw``): the password is the old way.
+    return replace(entry, default_value=METHOD_PASSWORD)
+
+
+def browser_attempt_field(value: str | None) -> ConfigEntry:
+    """
+    Return 2.9's hidden field naming the browser sign-in that waits for its address.
+
+    :param value: ``<pending id>:<attempt id>``, "" once nothing waits, None to keep the form's.
+    """
+    return hidden_entry(CONF_BROWSER_ATTEMPT, "Sign-in in the browser that waits", value)
 
 
 def option_entries(link: GuideLinker) -> list[ConfigEntry]:
@@ -481,14 +738,7 @@ def pending_entry(value: str | None) -> ConfigEntry:
 
     :param value: The pending session's id, when one was just signed in.
     """
-    return ConfigEntry(
-        key=CONF_PENDING_SESSION,
-        type=ConfigEntryType.STRING,
-        label="Session signed in from this form",
-        required=False,
-        hidden=True,
-        value=value,
-    )
+    return hidden_entry(CONF_PENDING_SESSION, "Session signed in from this form", value)
 
 
 def signed_in_as(status: SessionStatus) -> str:
@@ -505,6 +755,8 @@ def health_section(
     checks: list[HealthCheck],
     problem: Notice | None,
     link: GuideLinker,
+    *,
+    sign_in_hint: str = f'press "{SIGN_IN_LABEL}"',
 ) -> list[ConfigEntry]:
     """
     Return the health section: who is signed in where, cookie age, refreshes, and warnings.
@@ -513,13 +765,14 @@ def health_section(
     :param checks: The health checks (no request to Amazon).
     :param problem: The error that needs the user, or the outage, if any.
     :param link: Renders guide links.
+    :param sign_in_hint: How to sign in here, for a session that is not signed in.
     """
     entries = [notice_entry(problem, ENTRY_PROBLEM)] if problem is not None else []
     if status.signed_in:
         device = f' (device "{status.device_name}")' if status.device_name else ""
         summary = [f"Signed in{signed_in_as(status)} on {status.marketplace}{device}."]
     else:
-        summary = [f'Not signed in to Amazon ({status.marketplace}): press "{SIGN_IN_LABEL}".']
+        summary = [f"Not signed in to Amazon ({status.marketplace}): {sign_in_hint}."]
     summary.extend(
         check.message
         for check in checks

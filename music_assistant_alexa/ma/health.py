@@ -17,7 +17,7 @@ import music_assistant_models.config_entries as ma_config_entries
 from music_assistant_models.enums import EventType
 from music_assistant_models.errors import LoginFailed
 
-from .notices import Notice
+from .notices import Notice, browser_offer
 from .values import PROVIDERS_PATH
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ _PROVIDER_ERROR: Final[Any] = getattr(ma_config_entries, "ProviderError", None)
 class ProviderHealth:
     """What blocks one instance's session, whether Amazon is reachable, and what MA shows."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the instance, and its settings keyword-only
         self,
         mass: MusicAssistant,
         instance_id: str,
@@ -48,6 +48,7 @@ class ProviderHealth:
         is_current: Callable[[], bool],
         notify: Callable[[], bool],
         link: GuideLinker,
+        browser_way: str | None = None,
     ) -> None:
         """
         Start healthy.
@@ -58,12 +59,15 @@ class ProviderHealth:
             replaced): only then may it set ``last_error``.
         :param notify: Whether the user wants ``last_error`` set (the instance's option).
         :param link: Renders guide links (MA's web server's guide).
+        :param browser_way: Where to click for a sign-in in the browser, in the words of
+            ``last_error`` and the settings (see :mod:`.notices`); offered where it helps.
         """
         self._mass = mass
         self._instance_id = instance_id
         self._is_current = is_current
         self._notify = notify
         self._link = link
+        self._browser_way = browser_way
         #: The error only the user can fix (shown in the settings and as ``last_error``).
         self.blocked_by: AlexaAuthError | None = None
         #: Amazon could not be reached while the session was being brought up.
@@ -90,7 +94,7 @@ class ProviderHealth:
         self.offline = None
         self.blocked_by = err
         self.changed()
-        text = Notice.from_error(err, self._link).text
+        text = self._notice(err, self._browser_way).text
         _LOGGER.warning("The Amazon session needs you: %s", text)
         if self._notify():
             self._defer_last_error(text)
@@ -108,10 +112,15 @@ class ProviderHealth:
         self.blocked_by = None
         self.changed()
 
-    def problem(self) -> Notice | None:
-        """Return the notice at the top of the health section, if anything is wrong."""
+    def problem(self, browser_way: str | None = None) -> Notice | None:
+        """
+        Return the notice at the top of the health section, if anything is wrong.
+
+        :param browser_way: Where to click for a sign-in in the browser, in the words of the
+            page it is shown on (default: the one given at the start).
+        """
         if self.blocked_by is not None:
-            return Notice.from_error(self.blocked_by, self._link)
+            return self._notice(self.blocked_by, browser_way or self._browser_way)
         if self.offline is not None:
             return Notice.problem(
                 "Amazon could not be reached; the session is retried in the background "
@@ -119,6 +128,9 @@ class ProviderHealth:
                 self._link(self.offline.guide_slug),
             )
         return None
+
+    def _notice(self, err: AlexaAuthError, way: str | None) -> Notice:
+        return Notice.from_error(err, self._link, then=browser_offer(err, way, self._link))
 
     def stop(self) -> None:
         """Cancel a ``last_error`` update that has not gone out yet."""

@@ -7,11 +7,13 @@ over when it loads: a rename, with no second sign-in and no second check with Am
 sign-in checked it a moment ago). Re-signing in an existing instance starts from a copy of the
 instance's folder, so Amazon sees the same device and the attempt record carries over; such a
 copy shares its device with the instance and is never signed out. A sign-in that waits (at a
-captcha) stays open here between requests, under its owner's key (a dialog, a flow), with the
-captcha's picture once it was fetched. An adoption is remembered for a minute: 2.9 loads an
-instance twice on Save, and the second load need not ask Amazon about a session the sign-in
-checked a moment ago. A first load that fails after the adoption gives the session back, so
-that whoever signed it in can sign it out.
+captcha, or in the user's browser for the address of Amazon's last page) stays open here
+between requests, under its owner's key (a dialog, a flow), with the captcha's picture once it
+was fetched or the browser link it showed. A browser sign-in's attempt lives in its pending
+folder, so 2.9's form opens it again after a restart (:meth:`PendingSessions.reopen`). An
+adoption is remembered for a minute: 2.9 loads an instance twice on Save, and the second load
+need not ask Amazon about a session the sign-in checked a moment ago. A first load that fails
+after the adoption gives the session back, so that whoever signed it in can sign it out.
 
 What nobody takes over is deleted an hour later and its device signed out at Amazon; so are the
 sessions of instances MA removed while they were not running (MA does not unload those).
@@ -46,6 +48,7 @@ from .constants import INSTANCE_PREFIX, PENDING_FOLDER
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
+    from music_assistant_alexa.auth.browser_sign_in import BrowserSignInLink
     from music_assistant_alexa.auth.clock import Clock
     from music_assistant_alexa.auth.session import AuthSessionManager
 
@@ -92,6 +95,17 @@ class PendingSignIn:
     credentials: AccountCredentials | None = field(default=None, repr=False)
     #: The captcha picture fetched for a captcha address: (address, ``data:`` URI or None).
     picture: tuple[str, str | None] | None = field(default=None, repr=False)
+    #: The link of a sign-in in the user's browser that waits for Amazon's last address.
+    browser: BrowserSignInLink | None = None
+    #: The account's e-mail address a browser sign-in was started for.
+    email: str = field(default="", repr=False)
+
+    def open_until(self) -> float:
+        """Return until when it stays open: a captcha's time, or the browser link's and as long."""
+        until = self.started + CAPTCHA_TTL
+        if self.browser is not None:
+            until = max(until, self.browser.expires_at + CAPTCHA_TTL)
+        return until
 
 
 class PendingSessions:
@@ -156,6 +170,33 @@ class PendingSessions:
         await asyncio.to_thread(_prepare, folder, seed, self._clock.time())
         manager = self._open_manager(folder, marketplace)
         sign_in = PendingSignIn(owner, pending_id, folder, manager, self._clock.time(), credentials)
+        self._open[owner] = sign_in
+        return sign_in
+
+    async def reopen(
+        self, owner: str, pending_id: str, *, marketplace: str
+    ) -> PendingSignIn | None:
+        """
+        Open a pending folder that outlived its sign-in in memory (MA restarted meanwhile).
+
+        2.9's form keeps waiting for the address of a browser sign-in across a restart; the
+        attempt is in the folder. The owner's open sign-in, if any, is replaced.
+
+        :param owner: The dialog's key.
+        :param pending_id: The folder's id, as the form kept it.
+        :param marketplace: The account's marketplace.
+        :returns: None when there is no such folder.
+        """
+        folder = self.folder(pending_id)
+        if not await asyncio.to_thread(folder.is_dir):
+            return None
+        previous = self._open.get(owner)
+        if previous is not None and previous.folder != folder:
+            await self.discard(previous, sign_out=False)
+        elif previous is not None:
+            return previous
+        manager = self._open_manager(folder, marketplace)
+        sign_in = PendingSignIn(owner, folder.name, folder, manager, self._clock.time())
         self._open[owner] = sign_in
         return sign_in
 
@@ -291,8 +332,9 @@ class PendingSessions:
         """
         now = self._clock.time()
         for sign_in in list(self._open.values()):
-            if now - sign_in.started > CAPTCHA_TTL:
-                await self.discard(sign_in, sign_out=False)
+            if now > sign_in.open_until():
+                # A browser sign-in may have registered its device before it failed.
+                await self.discard(sign_in, sign_out=sign_in.browser is not None)
         if self._last_sweep is not None and 0 <= now - self._last_sweep < SWEEP_INTERVAL:
             return
         keep = {sign_in.folder.name for sign_in in self._open.values()}

@@ -6,9 +6,12 @@ takes over a session the form or flow just signed in (without asking Amazon agai
 stored one (no password), or signs in with the stored credentials; an error only the user can
 fix fails the load with ``LoginFailed`` (MA then shows "requires attention" / "auth_required"
 and offers Reconfigure), while a network outage keeps the provider loaded and retries in the
-background. Once loaded, a :class:`~music_assistant_alexa.auth.refresh.RefreshScheduler` keeps
-the cookies fresh; what goes wrong later is kept in :class:`~.health.ProviderHealth`; and an
-:class:`~.alexa_feed.AlexaFeed` hands the session to MA's own alexa provider (its Echo players).
+background. An account that signs in in the user's browser has no password and 2FA key
+stored: a session it cannot restore is never followed by an automatic sign-in, but needs the
+user, with the way to the browser sign-in in the message. Once loaded, a
+:class:`~music_assistant_alexa.auth.refresh.RefreshScheduler` keeps the cookies fresh; what goes
+wrong later is kept in :class:`~.health.ProviderHealth`; and an :class:`~.alexa_feed.AlexaFeed`
+hands the session to MA's own alexa provider (its Echo players).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from music_assistant_alexa.auth.errors import (
     CaptchaRequiredError,
     ErrorCategory,
     MissingCredentialsError,
+    NotSignedInError,
 )
 from music_assistant_alexa.auth.refresh import (
     DEFAULT_INTERVAL_DAYS,
@@ -48,6 +52,8 @@ from .constants import (
     ACTION_SHOW_CODE,
     ACTION_SIGN_IN,
     ACTION_TEST,
+    BROWSER_CHOICE_LABEL,
+    BROWSER_LABEL,
     CONF_ALEXA_PLAYERS,
     CONF_EMAIL,
     CONF_MARKETPLACE,
@@ -56,8 +62,12 @@ from .constants import (
     CONF_PENDING_SESSION,
     CONF_REFRESH_ENABLED,
     CONF_REFRESH_INTERVAL,
+    CONF_SIGN_IN_METHOD,
     CONF_TOTP_KEY,
     ENTRY_STATUS,
+    METHOD_BROWSER,
+    METHOD_FIELD_LABEL,
+    METHOD_PASSWORD,
     REFRESH_LABEL,
     SIGN_IN_LABEL,
 )
@@ -75,7 +85,7 @@ from .entries import (
     text_entry,
 )
 from .health import ProviderHealth
-from .notices import Notice, ma_error
+from .notices import WAY_BY_RECONFIGURE, WAY_IN_SETTINGS, Notice, browser_offer, ma_error
 from .values import clear_stored_value, configured_instances, stored_secret, stored_text
 
 if TYPE_CHECKING:
@@ -124,6 +134,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             is_current=lambda: mass.get_provider(self.instance_id) is self,
             notify=lambda: self._option_on(CONF_NOTIFY),
             link=self._guide,
+            browser_way=self.browser_way,
         )
         self.feed = AlexaFeed(
             mass,
@@ -187,7 +198,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
                 return
             await self._close_manager()
             await self._undo_first_load(store_dir, existed=existed, adopted_from=pending_id)
-            raise ma_error(err, self.link) from err
+            raise ma_error(err, self.link, self.browser_way) from err
         except BaseException:
             await self._close_manager()
             await self._undo_first_load(store_dir, existed=existed, adopted_from=pending_id)
@@ -245,16 +256,48 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
     # --- bringing the session up -------------------------------------------------------------
 
     async def _bring_up(self, *, validate: bool = True) -> None:
-        """Restore the stored session; sign in when there is none or Amazon rejects it."""
+        """
+        Restore the stored session; sign in when there is none or Amazon rejects it.
+
+        Only with a stored password and 2FA key: an account that signs in in the browser (or
+        has neither stored) needs the user, and gets the reason and the way to the browser.
+        """
         manager = self._require_manager()
+        rejected: AlexaAuthError | None = None
         try:
             if await manager.restore(validate=validate):
                 return
         except AlexaAuthError as err:
             if err.category is ErrorCategory.TEMPORARY:
                 raise
-            self.logger.info("The stored Amazon session was rejected (%s); signing in", err.code)
+            rejected = err
+        if not self.signs_in_itself:
+            if rejected is not None:
+                raise rejected
+            msg = (
+                "No Amazon session is stored for this account, and no password and 2FA key to "
+                "sign in with."
+            )
+            raise NotSignedInError(msg)
+        if rejected is not None:
+            self.logger.info(
+                "The stored Amazon session was rejected (%s); signing in", rejected.code
+            )
         await self._sign_in(automatic=True)
+
+    @property
+    def signs_in_itself(self) -> bool:
+        """Return whether the instance signs in by itself: a password and 2FA key are stored."""
+        if self._stored(CONF_SIGN_IN_METHOD) == METHOD_BROWSER:
+            return False
+        return all(
+            stored_secret(self.mass, self.instance_id, k) for k in (CONF_PASSWORD, CONF_TOTP_KEY)
+        )
+
+    @property
+    def browser_way(self) -> str:
+        """Return where to click, on this MA, for a sign-in in the browser (outside a form)."""
+        return WAY_BY_RECONFIGURE if self.context.setup_flows else WAY_IN_SETTINGS
 
     async def _sign_in(self, *, automatic: bool) -> None:
         """
@@ -334,8 +377,13 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         """Return the link to a guide section as of now (MA's base URL may change)."""
         return self.link(slug)
 
-    async def health_entries(self) -> list[ConfigEntry]:
-        """Return the health section of the settings (cheap: recomputed when something moved)."""
+    async def health_entries(self, *, browser_way: str | None = None) -> list[ConfigEntry]:
+        """
+        Return the health section of the settings (cheap: recomputed when something moved).
+
+        :param browser_way: Where to click for a sign-in in the browser, in the words of the
+            page it is shown on (2.9's form: its own button); default: :attr:`browser_way`.
+        """
         manager = self.manager
         if manager is None:
             return [text_entry(ENTRY_STATUS, "Connecting to Amazon...")]
@@ -345,14 +393,36 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             int(manager.clock.time() // 60),
             scheduler.running if scheduler else None,
             scheduler.next_due if scheduler else None,
+            browser_way,
         )
         if self._health_entries is None or self._health_entries[0] != key:
             checks = await run_checks(manager, scheduler=scheduler, validate=False)
             checks.extend(await self.feed.checks())
-            entries = health_section(manager.status(), checks, self.health.problem(), self.link)
+            entries = health_section(
+                manager.status(),
+                checks,
+                self.health.problem(browser_way),
+                self.link,
+                sign_in_hint=self.sign_in_hint(in_form=browser_way is not None),
+            )
             self._health_entries = (key, entries)
         # Copies: MA fills in values of returned entries, which must not leak into the cache.
         return [dataclasses.replace(entry) for entry in self._health_entries[1]]
+
+    def sign_in_hint(self, *, in_form: bool = False) -> str:
+        """
+        Return how this instance is signed in again, as a clause ('press "Sign in now"').
+
+        :param in_form: For 2.9's form, which has both buttons.
+        """
+        if in_form or not self.context.setup_flows:
+            return f'press "{SIGN_IN_LABEL}" or "{BROWSER_LABEL}"'
+        reconfigure = (
+            f'use Reconfigure and choose "{BROWSER_CHOICE_LABEL}" under "{METHOD_FIELD_LABEL}"'
+        )
+        if self.signs_in_itself:
+            return f'press "{SIGN_IN_LABEL}", or {reconfigure}'
+        return reconfigure
 
     async def get_config_entries(self) -> tuple[ConfigEntry, ...]:
         """Return the options page (2.10+): health, the key's verdict, buttons, options."""
@@ -362,7 +432,14 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
         entries.extend(key_entries(stored_key, self.link))
         if stored_key and _ACTION_RESULT is not None:
             entries.append(show_code_entry())
-        entries.extend(action_entries(existing=True, captcha=False, from_form=False))
+        entries.extend(
+            action_entries(
+                existing=True,
+                captcha=False,
+                from_form=False,
+                signs_in_itself=self.signs_in_itself,
+            )
+        )
         entries.extend(option_entries(self.link))
         return tuple(entries)
 
@@ -403,7 +480,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return Notice(f"Unknown button {action!r}.", ok=False)
         if action == ACTION_RESET and self.scheduler is not None:
             await self.scheduler.stop()
-        notice = await session_action(manager, action, self.link)
+        notice = await session_action(manager, action, self.link, hint=self.sign_in_hint())
         self.health.changed()
         if action == ACTION_RESET:
             self.health.reset()
@@ -418,6 +495,9 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
 
     async def _sign_in_button(self) -> Notice:
         """Sign in again with the stored credentials (the options page's button)."""
+        if not self.signs_in_itself:
+            text = f"This account signs in in your browser: {self.browser_way}."
+            return Notice.problem(text, self.link(GuideSlug.BROWSER_SIGN_IN))
         await _cancel(self._recovery)
         try:
             await self._sign_in(automatic=False)
@@ -427,7 +507,8 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
                 self.link(err.guide_slug),
             )
         except AlexaAuthError as err:
-            return Notice.from_error(err, self.link)
+            offer = browser_offer(err, self.browser_way, self.link)
+            return Notice.from_error(err, self.link, then=offer)
         self._healthy()
         return signed_in_notice(self._require_manager().status(), self.link)
 
@@ -443,6 +524,7 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             **self.health.to_dict(),
             "ma_structured_errors": hasattr(self.mass.config, "update_provider_last_error"),
             "notify_on_failure": self._option_on(CONF_NOTIFY),
+            "sign_in_method": METHOD_PASSWORD if self.signs_in_itself else METHOD_BROWSER,
             "refresh_enabled": self._option_on(CONF_REFRESH_ENABLED),
             "recovery_running": self._recovery is not None and not self._recovery.done(),
             "alexa_players": self.feed.to_dict(),
@@ -488,13 +570,20 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             return DEFAULT_INTERVAL_DAYS
 
 
-async def session_action(manager: AuthSessionManager, action: str, link: GuideLinker) -> Notice:
+async def session_action(
+    manager: AuthSessionManager,
+    action: str,
+    link: GuideLinker,
+    *,
+    hint: str = f'press "{SIGN_IN_LABEL}"',
+) -> Notice:
     """
     Test, refresh or reset a stored session (running or not) and say what happened.
 
     :param manager: The account's manager.
     :param action: One of :data:`SESSION_BUTTONS`.
     :param link: Renders guide links.
+    :param hint: How to sign in here, for a session that is not signed in.
     """
     try:
         if action == ACTION_RESET:
@@ -513,7 +602,7 @@ async def session_action(manager: AuthSessionManager, action: str, link: GuideLi
             await manager.restore(validate=False)
         if not manager.signed_in:
             guide = link(GuideSlug.COOKIE_REFRESH)
-            text = f'Not signed in to Amazon yet: press "{SIGN_IN_LABEL}".'
+            text = f"Not signed in to Amazon yet: {hint}."
             return Notice(text, ok=False, guide_url=guide)
         if action == ACTION_REFRESH:
             await manager.refresh()

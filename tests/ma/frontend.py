@@ -3,8 +3,9 @@ What Music Assistant's setup dialog (frontend 2.17.350) does with a step, for th
 
 Read from the built frontend (``SetupFlowDialog``, ``allRequiredValuesPresent``): the submit
 button is enabled when every required field that is not presentational holds a value or a
-default that is not null (an empty string counts as filled in); showing the same step of the
-same flow again keeps the client's value of every entry whose key did not change (pictures
+default that is not null (an empty string counts as filled in), or waits behind a
+``depends_on`` that is not met (the field is then disabled); showing the same step of the same
+flow again keeps the client's value of every entry whose key did not change (pictures
 included); the button says "Finish" only for ``last_step`` true.
 """
 
@@ -48,6 +49,26 @@ def values_after(
     return {key: held.get(key, value) if key in held else value for key, value in fresh.items()}
 
 
+def dependency_unmet(entry: Any, step: SetupFlowStep, held: dict[str, Any]) -> bool:
+    """
+    Return whether an entry waits behind an unmet ``depends_on`` (disabled, or hidden).
+
+    :param entry: The entry.
+    :param step: The form step it is on.
+    :param held: The values the dialog holds.
+    """
+    if entry.depends_on is None:
+        return False
+    if entry.depends_on not in {e.key for e in step.entries}:
+        return True
+    value = held.get(entry.depends_on)
+    if entry.depends_on_value is not None:
+        return bool(value != entry.depends_on_value)
+    if entry.depends_on_value_not is not None:
+        return bool(value == entry.depends_on_value_not)
+    return not value
+
+
 def can_submit(step: SetupFlowStep, held: dict[str, Any]) -> bool:
     """
     Return whether the submit button is enabled.
@@ -58,6 +79,7 @@ def can_submit(step: SetupFlowStep, held: dict[str, Any]) -> bool:
     return all(
         not entry.required
         or str(entry.type) in PRESENTATIONAL
+        or dependency_unmet(entry, step, held)
         or held.get(entry.key) is not None
         or entry.default_value is not None
         for entry in step.entries

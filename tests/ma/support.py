@@ -189,6 +189,26 @@ async def form(
     return entries
 
 
+#: Entry types 2.9's frontend shows but never submits.
+_SHOWN_ONLY: Final = frozenset({"label", "alert", "divider", "action"})
+
+
+def form_values(entries: Iterable[ConfigEntry]) -> dict[str, Any]:
+    """
+    Return the values 2.9's frontend holds after a button's answer (and sends with the next).
+
+    The frontend takes the answer's entries as they are: their values are what it shows, hidden
+    fields included, and what it submits next.
+
+    :param entries: The entries of the answer.
+    """
+    return {
+        entry.key: entry.value
+        for entry in entries
+        if str(entry.type) not in _SHOWN_ONLY and entry.value is not None
+    }
+
+
 async def add_with_form(
     mass: MusicAssistant, values: dict[str, Any] | None = None, *, sign_in: bool = True
 ) -> str:
@@ -374,6 +394,7 @@ __all__ = [
     "eventually",
     "fire_timers",
     "form",
+    "form_values",
     "load_manifest",
     "ma_guide",
     "restart",

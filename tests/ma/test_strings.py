@@ -36,7 +36,13 @@ def _strings() -> dict[str, Any]:
 def test_every_step_has_a_title() -> None:
     """The steps the flow shows have a title; the live sign-in step has no fixed text."""
     steps = _strings()["setup_flow"]
-    for step_id in (constants.STEP_USER, constants.STEP_CAPTCHA, constants.STEP_SIGN_IN):
+    shown = (
+        constants.STEP_USER,
+        constants.STEP_CAPTCHA,
+        constants.STEP_SIGN_IN,
+        constants.STEP_BROWSER,
+    )
+    for step_id in shown:
         assert steps[step_id]["title"]
     assert "progress_text" not in steps[constants.STEP_SIGN_IN]
     assert {"aborted", "replaced", "timed_out"} <= set(steps["abort"])
@@ -56,6 +62,13 @@ def test_entry_strings_name_real_fields() -> None:
     named = set(_strings()["config_entries"])
     assert named <= built
     assert not named & COMMON_ENTRY_KEYS
-    labels = {e.key: e.label for e in credential_entries(ma_guide, flow=True)}
-    for key, label in labels.items():
-        assert _strings()["config_entries"][key]["label"] == label
+    for entry in credential_entries(ma_guide, flow=True):
+        named_entry = _strings()["config_entries"][entry.key]
+        # Once built in, MA shows these instead of the adapter's own words: the same words.
+        assert named_entry["label"] == entry.label
+        assert named_entry["description"] == entry.description
+        titles = {option.value: option.title for option in entry.options or []}
+        for value, title in named_entry.get("options", {}).items():
+            assert titles[value] == title
+    method = _strings()["config_entries"][constants.CONF_SIGN_IN_METHOD]
+    assert set(method["options"]) == {constants.METHOD_PASSWORD, constants.METHOD_BROWSER}
