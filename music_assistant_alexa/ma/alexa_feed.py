@@ -208,9 +208,10 @@ class AlexaFeed:
             await self._check_pending()
         self._ensure_watch()
 
-    async def _on_providers_updated(self, _event: Any) -> None:
+    def _on_providers_updated(self, _event: Any) -> None:
         if self._running:
-            await self.reconsider()
+            # A task of this feed's own (stop() cancels it), not MA's event dispatch.
+            self._spawn(self.reconsider())
 
     async def _hand_off(self, *, probe_others: bool) -> None:
         manager = self._manager()
@@ -293,12 +294,13 @@ class AlexaFeed:
         _LOGGER.warning("Could not hand the session to the Alexa players: %s", err.code)
         if err.category is ErrorCategory.TEMPORARY and self._running:
             self._failures += 1
-            if self._retry is None or self._retry.done():
+            retry = self._retry
+            if retry is None or retry.done() or retry is asyncio.current_task():
                 self._retry = self._mass.create_task(self._retry_later())
 
     async def _retry_later(self) -> None:
         await self._context.sleep_clock.sleep(retry_delay(self._failures))
-        self._retry = None
+        # Still this feed's task while it hands over: stop() must be able to cancel it.
         await self.hand_off()
 
     async def _check_pending(self) -> None:

@@ -333,8 +333,11 @@ class PendingSessions:
         now = self._clock.time()
         for sign_in in list(self._open.values()):
             if now > sign_in.open_until():
-                # A browser sign-in may have registered its device before it failed.
-                await self.discard(sign_in, sign_out=sign_in.browser is not None)
+                # Closed now; the rest in the background: a browser sign-in may have registered
+                # its device before it failed, and signing that out must not hold up the button
+                # press (of any dialog) that happened to run the sweep.
+                self._close(sign_in)
+                self._spawn(self.discard(sign_in, sign_out=sign_in.browser is not None))
         if self._last_sweep is not None and 0 <= now - self._last_sweep < SWEEP_INTERVAL:
             return
         keep = {sign_in.folder.name for sign_in in self._open.values()}

@@ -178,6 +178,11 @@ class AlexaAuthProvider(PluginProvider):  # type: ignore[misc]  # MA's base is u
             # Taken over (or gone): the stored id must not suggest a sign-in still waiting,
             # in 2.9's edit page (which would hide the "not running" warning) or a later load.
             clear_stored_value(self.mass, self.instance_id, CONF_PENDING_SESSION)
+        if self._stored(CONF_SIGN_IN_METHOD) == METHOD_BROWSER:
+            # An account that signs in in the browser keeps no password or 2FA key, wherever
+            # an earlier sign-in of the other kind (or 2.9, before an upgrade) stored them.
+            for secret in (CONF_PASSWORD, CONF_TOTP_KEY):
+                clear_stored_value(self.mass, self.instance_id, secret)
         self.manager = self.context.open_manager(
             store_dir, marketplace, on_event=self._on_auth_event
         )

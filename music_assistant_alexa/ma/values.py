@@ -47,8 +47,11 @@ def stored_value(mass: MusicAssistant, instance_id: str, key: str) -> Any:
     :param key: The config key.
     """
     setup_data = mass.config.get(f"{PROVIDERS_PATH}/{instance_id}/setup_data")
-    raw = setup_data.get(key) if isinstance(setup_data, dict) else None
-    if raw is None:
+    if isinstance(setup_data, dict) and key in setup_data:
+        # The setup data has the last word, a cleared value (None) included: an instance
+        # carried over from 2.9 also has its old values, which must not come back through it.
+        raw = setup_data[key]
+    else:
         raw = mass.config.get_raw_provider_config_value(instance_id, key)
     return _decrypted(mass, raw)
 

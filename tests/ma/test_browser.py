@@ -529,6 +529,31 @@ BLOCKS: Final = {
 }
 
 
+async def test_an_upgraded_instance_keeps_no_secret_after_the_browser(
+    new_mass: MusicAssistant, person: Person, browser: UserBrowser
+) -> None:
+    """
+    2.10: an instance carried over from 2.9 has its secrets in ``values`` too; none survives.
+
+    The setup data has the last word (a cleared secret included), and the instance clears the
+    old values once it loads as a browser account.
+    """
+    instance_id = await add(new_mass)
+    base = f"providers/{instance_id}"
+    carried = {CONF_PASSWORD: TEST_PASSWORD, CONF_TOTP_KEY: TEST_KEY}
+    for key, secret in carried.items():
+        new_mass.config.set(f"{base}/values/{key}", new_mass.config.encrypt_string(secret))
+
+    waiting = await in_browser(new_mass, instance_id=instance_id)
+    await waiting.paste(await person.sign_in(browser, waiting.link))
+    await waiting.keep()
+
+    for key in carried:
+        assert stored_secret(new_mass, instance_id, key) is None
+        assert new_mass.config.get(f"{base}/values/{key}") is None
+        assert new_mass.config.get(f"{base}/setup_data/{key}") is None
+
+
 @pytest.mark.parametrize(("scenario", "slug"), BLOCKS.values(), ids=BLOCKS.keys())
 async def test_a_blocked_sign_in_offers_the_browser(
     mass: MusicAssistant, simulator: AmazonSimulator, scenario: Scenario, slug: GuideSlug

@@ -378,10 +378,15 @@ class MusicAssistant:
         if isinstance(provider, PlayerProvider):
             for player in provider.players:
                 await self.players.unregister(player.player_id, permanent=is_removed)
-        del self._providers[instance_id]
-        provider.available = False
-        await provider.unload(is_removed)
-        self.signal_event(EventType.PROVIDERS_UPDATED, data=self.get_providers())
+        # As MA does: the provider is still registered while it unloads, and an error of its
+        # unload is logged, never raised to the caller.
+        try:
+            await provider.unload(is_removed)
+        except Exception:
+            _LOGGER.warning("Error while unloading provider %s", instance_id, exc_info=True)
+        finally:
+            self._providers.pop(instance_id, None)
+            self.signal_event(EventType.PROVIDERS_UPDATED, data=self.get_providers())
 
     async def unload_provider_with_error(self, instance_id: str, error: str | Exception) -> None:
         """
