@@ -324,6 +324,28 @@ async def test_a_restart_between_link_and_paste_loses_nothing(  # noqa: PLR0917 
     assert simulator.device_count(TEST_EMAIL) == 1
 
 
+async def test_a_new_link_after_a_restart_keeps_the_device(
+    http_session: aiohttp.ClientSession,
+    simulator: AmazonSimulator,
+    tmp_path: Path,
+    clock: FakeClock,
+) -> None:
+    """A restarted host restores (nothing registered yet), then asks for a new link: same device."""
+    folder = tmp_path / "account"
+    before = make_manager(http_session, folder, simulator.base_url, clock)
+    first = await before.start_browser_sign_in(email=TEST_EMAIL)
+    await before.close()
+    after = make_manager(http_session, folder, simulator.base_url, clock)
+    try:
+        assert not await after.restore()
+        renewed = await after.start_browser_sign_in(email=TEST_EMAIL, renew=True)
+        assert renewed.attempt_id != first.attempt_id
+        assert serial_in(renewed.url) == serial_in(first.url)
+        assert await stored_serial(after) == serial_in(first.url)
+    finally:
+        await after.close()
+
+
 async def test_the_code_alone_is_enough(
     manager: AuthSessionManager, simulator: AmazonSimulator, person: Person, browser: UserBrowser
 ) -> None:

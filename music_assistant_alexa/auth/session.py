@@ -325,10 +325,11 @@ class AuthSessionManager:
         # Read (and check) the cookies even without a device: an unreadable file is found and
         # moved aside now, not hit later by something that reads it raw.
         cookies = await self.store.read_cookies()
-        if registration is None or not registration.is_registered:
-            self._registration = None
-            return False
+        # Held even before Amazon registered it: the next sign-in, of either kind, must reuse
+        # this device identity, never make a second one.
         self._registration = registration
+        if registration is None or not registration.is_registered:
+            return False
         self._take_cookies(cookies)
         if not validate:
             return True
@@ -375,8 +376,6 @@ class AuthSessionManager:
             fingerprint = self._fingerprint(state, email, password, key)
             if automatic:
                 _raise_if_refused(state, fingerprint, now)
-            if self._registration is None:
-                self._registration = await self.store.read_registration()
             device = (
                 DeviceIdentity.from_registration(self._registration)
                 if self._registration
