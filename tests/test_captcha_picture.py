@@ -63,6 +63,8 @@ async def test_only_amazons_pictures_over_https(
         url.replace("opfcaptcha-prod.s3.amazonaws.com", "example.com"),
         url.replace("https://", "http://"),
         "https://www.amazon.com/ap/signin",  # an Amazon page, not a picture
+        "https://[opfcaptcha-prod.s3.amazonaws.com/x.jpg",  # no address at all
+        "https://opfcaptcha-prod.s3.amazonaws.com:99999/x.jpg",
     ):
         with pytest.raises(UnexpectedResponseError):
             await fetch_captcha_picture(http, bad)

@@ -26,14 +26,18 @@ from yarl import URL
 from music_assistant_alexa.auth.errors import NotSignedInError
 from music_assistant_alexa.auth.handoff.disk import (
     backup_file,
+    folder_locked,
     handoff_file,
+    handoff_folder,
     masked_name,
+    read_optional,
     username_of,
 )
 from music_assistant_alexa.auth.handoff.errors import (
     HandoffAccountError,
     HandoffInputError,
     HandoffRejectedError,
+    HandoffStorageError,
     HandoffUnverifiedError,
 )
 from music_assistant_alexa.auth.handoff.file_formats import (
@@ -44,7 +48,12 @@ from music_assistant_alexa.auth.handoff.file_formats import (
     read_cookie_file,
 )
 from music_assistant_alexa.auth.handoff.probe import CookieVerdict
-from music_assistant_alexa.auth.handoff.record import Ownership, ownership_of, read_record
+from music_assistant_alexa.auth.handoff.record import (
+    Ownership,
+    ownership_of,
+    read_record,
+    record_file,
+)
 from music_assistant_alexa.auth.handoff.writer import (
     AlexaHandoff,
     FileAction,
@@ -545,3 +554,42 @@ def test_names_are_masked_for_diagnostics(tmp_path: Path) -> None:
     assert masked_name(path) == f".alexa/alexa_media.{mask_username(TEST_EMAIL)}.pickle"
     assert TEST_EMAIL not in masked_name(backup_file(path))
     assert mask_username("+4917012345678") == "+4***"
+
+
+# --- hostile files in Music Assistant's folder --------------------------------------------------
+
+_DEEP_JSON = b"[" * 200_000 + b"]" * 200_000
+
+
+def test_a_deeply_nested_file_is_unreadable_not_a_crash() -> None:
+    """400 KB of nested brackets is no cookie jar: a clear refusal, never a RecursionError."""
+    with pytest.raises(CookieFileError):
+        read_cookie_file(_DEEP_JSON)
+
+
+def test_a_deeply_nested_record_is_no_record(tmp_path: Path) -> None:
+    """Our record beside the file, nested 200,000 levels deep, reads as no record at all."""
+    session_file = tmp_path / "alexa_media.h@example.com.pickle"
+    record_file(session_file).write_bytes(_DEEP_JSON)
+    assert read_record(session_file) is None
+
+
+def test_a_fifo_in_place_of_a_file_does_not_hang_the_reader(tmp_path: Path) -> None:
+    """A FIFO where the session file or our record belongs is refused at once (no writer waits)."""
+    session_file = tmp_path / "alexa_media.h@example.com.pickle"
+    os.mkfifo(session_file)
+    os.mkfifo(record_file(session_file))
+    with pytest.raises(HandoffStorageError, match="not a regular file"):
+        read_optional(session_file)
+    assert read_record(session_file) is None
+
+
+async def test_two_hand_offs_in_one_folder_take_turns(tmp_path: Path) -> None:
+    """Music Assistant and the command line never update the folder's records at once."""
+    folder = handoff_folder(tmp_path)
+    async with folder_locked(folder):
+        with pytest.raises(HandoffStorageError, match="Another process"):
+            async with folder_locked(folder, wait=0):
+                pytest.fail("both held the folder")
+    async with folder_locked(folder, wait=0):
+        pass  # free again once the first let go

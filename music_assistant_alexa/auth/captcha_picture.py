@@ -56,9 +56,16 @@ async def fetch_captcha_picture(
         not a picture, or too large.
     :raises AlexaAuthError: Amazon could not be reached.
     """
-    target = URL(url)
-    host = target.host or ""
-    if target.scheme != "https" or not (is_captcha_picture_host(host) or is_amazon_host(host)):
+    try:
+        target = URL(url)
+        host = target.host or ""
+    except ValueError:  # a bracket or a port out of range: no address at all
+        host, target = "", None
+    if (
+        target is None
+        or target.scheme != "https"
+        or not (is_captcha_picture_host(host) or is_amazon_host(host))
+    ):
         msg = "The captcha picture is not on one of Amazon's hosts."
         raise UnexpectedResponseError(msg)
     _, data = await http.get_bytes(target, max_bytes=max_bytes)

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -24,6 +25,54 @@ FOLDER_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 #: A temporary file this old belongs to a save that will never finish.
 STALE_TEMPORARY_AGE: Final = 60.0
+_READ_CHUNK: Final = 65536
+
+
+class NotAFileError(Exception):
+    """The path holds something that must not be read: a FIFO, a device, a link, a huge file."""
+
+
+def read_small_file(path: Path, *, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """
+    Read a small regular file, refusing anything else without blocking on it.
+
+    A FIFO put where a file belongs would otherwise hang the reader, and a huge file fill the
+    memory; a link is not followed (it is not the file this folder holds).
+
+    :param path: The file.
+    :param max_bytes: The largest file accepted.
+    :return: The bytes and the file's status (as it was opened).
+    :raises NotAFileError: A FIFO, a device, a link, or a file larger than ``max_bytes``.
+    :raises FileNotFoundError: There is no such file.
+    :raises OSError: It could not be read.
+    """
+    # O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is not ours.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        if err.errno in (errno.ELOOP, errno.EMLINK):
+            msg = "a link, not a file"
+            raise NotAFileError(msg) from err
+        raise
+    too_large = f"larger than {max_bytes // 1024} KB"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            msg = "not a regular file"
+            raise NotAFileError(msg)
+        if info.st_size > max_bytes:
+            raise NotAFileError(too_large)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, _READ_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:  # it grew while being read
+                raise NotAFileError(too_large)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
 
 
 def write_temporary(path: Path, payload: bytes, *, owner: tuple[int, int] | None = None) -> Path:

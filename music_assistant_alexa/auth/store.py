@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import json
 import logging
 import os
@@ -60,7 +59,9 @@ from .models import (
 from .private_files import (
     FILE_MODE,
     FOLDER_MODE,
+    NotAFileError,
     failure_reason,
+    read_small_file,
     replace_with,
     write_temporary,
 )
@@ -142,10 +143,6 @@ class _Loaded:
     record: Any = None
     problem: str | None = None
     key: _FileKey = None
-
-
-class _NotAFileError(Exception):
-    """The path holds something we must not read (a FIFO, a link, a huge file)."""
 
 
 class _LockHandle:
@@ -496,7 +493,7 @@ class SessionStore:
             self._seen[name] = None
             self.newer_files.discard(name)
             return _Loaded()
-        except _NotAFileError as err:
+        except NotAFileError as err:
             return _Loaded(problem=str(err), key=_lstat_key(path))
         except OSError as err:
             msg = f"Cannot read {name} in the session folder ({err.strerror})."
@@ -853,39 +850,13 @@ def _lstat_key(path: Path) -> _FileKey:
 
 def _read_regular_file(path: Path) -> tuple[bytes, _FileKey]:
     """
-    Read a small regular file, refusing anything else without blocking on it.
+    Read a small regular session file, refusing anything else without blocking on it.
 
-    :raises _NotAFileError: A FIFO, a device, a link or a file that is too large.
+    :raises NotAFileError: A FIFO, a device, a link or a file that is too large.
     :raises FileNotFoundError: There is no such file.
     """
-    # O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is not ours.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as err:
-        if err.errno in (errno.ELOOP, errno.EMLINK):
-            msg = "a link, not a file"
-            raise _NotAFileError(msg) from err
-        raise
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            msg = "not a regular file"
-            raise _NotAFileError(msg)
-        if info.st_size > MAX_FILE_BYTES:
-            msg = f"larger than {MAX_FILE_BYTES // 1024} KB"
-            raise _NotAFileError(msg)
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                msg = f"larger than {MAX_FILE_BYTES // 1024} KB"
-                raise _NotAFileError(msg)
-        return b"".join(chunks), _key_of(info)
-    finally:
-        os.close(fd)
+    raw, info = read_small_file(path, max_bytes=MAX_FILE_BYTES)
+    return raw, _key_of(info)
 
 
 def _flock(fd: int, marker: Path) -> object:
@@ -920,7 +891,7 @@ def _written_by_newer_version(path: Path) -> bool:
     try:
         raw, _ = _read_regular_file(path)
         data = load_json(raw)
-    except (OSError, _NotAFileError, BoundsError):
+    except (OSError, NotAFileError, BoundsError):
         return False
     version = data.get("schema_version") if isinstance(data, dict) else None
     return isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION

@@ -15,9 +15,12 @@ File names hold the account's e-mail address: anything meant for diagnostics goe
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import stat
+import sys
+import time
 from typing import TYPE_CHECKING, Final
 
 from music_assistant_alexa.auth import private_files
@@ -25,8 +28,13 @@ from music_assistant_alexa.auth.private_files import FILE_MODE, FOLDER_MODE
 from music_assistant_alexa.auth.usernames import mask_username
 
 from .errors import HandoffInputError, HandoffStorageError
+from .file_formats import MAX_FILE_SIZE
+
+if sys.platform != "win32":
+    import fcntl
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
 HANDOFF_FOLDER: Final = ".alexa"
@@ -37,6 +45,10 @@ SESSION_SUFFIXES: Final = (PICKLE_SUFFIX, COOKIES_SUFFIX)
 BACKUP_SUFFIX: Final = ".bak"
 #: Our record of the files we wrote, beside each file (see :mod:`.record`).
 RECORD_SUFFIX: Final = ".handoff.json"
+#: Seconds a hand-off waits for another process handing over in the same folder.
+LOCK_WAIT: Final = 30.0
+#: Seconds between two tries at the folder's lock.
+LOCK_POLL: Final = 0.05
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -124,15 +136,20 @@ def read_optional(path: Path) -> bytes | None:
     Return a file's bytes, or None when there is no such file.
 
     :param path: The file.
-    :raises HandoffStorageError: It exists but cannot be read.
+    :raises HandoffStorageError: It exists but cannot be read (or is no small regular file:
+        a FIFO in its place must not hang the reader).
     """
     try:
-        return path.read_bytes()
+        data, _ = private_files.read_small_file(path, max_bytes=MAX_FILE_SIZE)
     except FileNotFoundError:
         return None
+    except private_files.NotAFileError as err:
+        msg = f"Cannot read {masked_name(path)}: it is {err}."
+        raise HandoffStorageError(msg) from err
     except OSError as err:
         msg = f"Cannot read {masked_name(path)} ({err.strerror or type(err).__name__})."
         raise HandoffStorageError(msg) from err
+    return data
 
 
 def modified_at(path: Path) -> float | None:
@@ -218,6 +235,53 @@ def backup_and_replace(path: Path, tmp: Path, previous: bytes | None) -> bool:
         private_files.replace_with(tmp, path)
     except OSError as err:
         raise HandoffStorageError(_write_failure(path, err)) from err
+    return True
+
+
+@contextlib.asynccontextmanager
+async def folder_locked(folder: Path, *, wait: float = LOCK_WAIT) -> AsyncIterator[None]:
+    """
+    Hold an OS lock on Music Assistant's ``.alexa`` folder while a hand-off reads and updates it.
+
+    Music Assistant and ``music-assistant-alexa handoff`` may hand over at the same moment: the
+    lock keeps one from writing back its older copy of our record (whose lost digest would make
+    our own file look like the user's). The folder itself is locked, so no file is added to it.
+    Where there is no OS lock (not POSIX, or a file system without locks) it goes on without.
+
+    :param folder: The ``.alexa`` folder (created if missing).
+    :param wait: Seconds to wait for another process.
+    :raises HandoffStorageError: Another process held it for longer, or the folder is unusable.
+    """
+    _ensure_folder(folder)
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as err:
+        raise HandoffStorageError(_write_failure(folder, err)) from err
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"Another process is handing the session over in {HANDOFF_FOLDER}; "
+                    f"waited {wait:g} s. Try again in a minute."
+                )
+                raise HandoffStorageError(msg)
+            await asyncio.sleep(LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # closing the folder's descriptor releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    """Try once to lock an open folder: True when held (or when no lock is to be had)."""
+    if sys.platform == "win32":  # pragma: no cover - no flock there
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # a file system without locks: as before the lock existed
     return True
 
 

@@ -31,6 +31,7 @@ from enum import StrEnum
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
+from music_assistant_alexa.auth.bounds import BoundsError, load_json
 from music_assistant_alexa.auth.endpoints import MARKETPLACES, Marketplace
 
 if TYPE_CHECKING:
@@ -275,8 +276,10 @@ def read_cookie_file(data: bytes) -> CookieFileContents:
         msg = "the file is too large to be a cookie file"
         raise CookieFileError(msg)
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        # Strict and depth-bounded: a file nested 200,000 levels deep is no cookie jar, and
+        # must not end the reader with a RecursionError.
+        document = load_json(data)
+    except BoundsError:
         return CookieFileContents(CookieFileFormat.AIOHTTP_PICKLE, _read_pickle(data))
     if not isinstance(document, dict):
         msg = "the file holds JSON that is not a cookie jar"

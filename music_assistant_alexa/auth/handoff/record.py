@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from mashumaro.exceptions import InvalidFieldValue, MissingField
 
+from music_assistant_alexa.auth.bounds import load_json
 from music_assistant_alexa.auth.models import StoreModel
+from music_assistant_alexa.auth.private_files import NotAFileError, read_small_file
 
 from .disk import RECORD_SUFFIX, write_atomically
 
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 RECORD_VERSION: Final = 1
+#: Our record lists a few hashes and dates; anything larger is not ours.
+MAX_RECORD_BYTES: Final = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -124,12 +128,20 @@ def read_record(path: Path) -> HandoffRecord | None:
     :param path: A session file.
     """
     try:
-        raw = record_file(path).read_bytes()
-        data = json.loads(raw)
+        raw, _ = read_small_file(record_file(path), max_bytes=MAX_RECORD_BYTES)
+        data = load_json(raw)
         if not isinstance(data, dict) or data.get("schema_version", 0) > RECORD_VERSION:
             return None
         return HandoffRecord.from_dict(data)
-    except (OSError, ValueError, TypeError, KeyError, MissingField, InvalidFieldValue):
+    except (
+        OSError,
+        NotAFileError,
+        ValueError,  # BoundsError: not JSON, nested too deeply, numbers out of range
+        TypeError,
+        KeyError,
+        MissingField,
+        InvalidFieldValue,
+    ):
         return None
 
 

@@ -54,6 +54,7 @@ from .disk import (
     PICKLE_SUFFIX,
     backup_and_replace,
     backup_file,
+    folder_locked,
     handoff_file,
     handoff_folder,
     masked_name,
@@ -379,13 +380,14 @@ class AlexaHandoff:
             say they are stale (one request each); without it, only their dates are read.
         :raises HandoffError: The instance's file could not be written (nothing was replaced).
         """
-        result = await self.write(source, force=force)
-        found = await self.scan(probe=True, skip=self.path, probe_others=probe_others)
-        # The session's cookies were confirmed by Amazon just now (or, unchanged, when they
-        # were first written): copies of them need no second request.
-        verified = result.outcome is not HandoffOutcome.KEPT_USER_FILE
-        files = [await self._fed_entry(result)]
-        files.extend([await self._tidy(item, source, verified=verified) for item in found])
+        async with folder_locked(self.path.parent):
+            result = await self.write(source, force=force)
+            found = await self.scan(probe=True, skip=self.path, probe_others=probe_others)
+            # The session's cookies were confirmed by Amazon just now (or, unchanged, when they
+            # were first written): copies of them need no second request.
+            verified = result.outcome is not HandoffOutcome.KEPT_USER_FILE
+            files = [await self._fed_entry(result)]
+            files.extend([await self._tidy(item, source, verified=verified) for item in found])
         return HandoffReport(result, tuple(files))
 
     async def _fed_entry(self, result: HandoffResult) -> FoundFile:
