@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import shlex
 import sys
 import tempfile
 import threading
@@ -730,18 +729,13 @@ def _print_how_to_finish_later(out: _Printer, later: str, until: str) -> None:
 
 def _browser_command(args: argparse.Namespace, *, final_url: bool = False) -> str:
     """Return the command that signs this account in in the browser (finishing with an address)."""
-    parts = ["music-assistant-alexa"]
-    if args.store is not None:
-        parts += ["--store", shlex.quote(str(args.store))]
-    if args.endpoint:
-        parts += ["--endpoint", shlex.quote(args.endpoint)]
-    if args.domain is not None:
-        # Only when given: otherwise the folder's own marketplace applies, as for any command.
-        parts += ["--domain", args.domain]
-    parts += ["login", "--browser", "--email", shlex.quote(args.email)]
+    # --domain only when given: otherwise the folder's own marketplace applies, as for any command.
+    words = ["--domain", args.domain] if args.domain is not None else []
+    words += ["login", "--browser", "--email", args.email]
     if final_url:
-        parts += ["--final-url", "'<address of the final page>'"]
-    return " ".join(parts)
+        words += ["--final-url", "<address of the final page>"]
+    line: CommandLine = args.line
+    return line.command(*words)
 
 
 async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive sign-in
@@ -776,13 +770,13 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
             # The latest refusal is the one to report ("the captcha has expired", ...).
             raise captcha
         if input_fn is None:
-            raise _no_terminal(manager, captcha)
+            raise _no_terminal(manager, captcha, out.line)
         out("Amazon wants a captcha solved. Open this picture and type its characters:")
         out(f"  {captcha.captcha_url}")
         try:
             answer = await _ask(input_fn, "Characters: ")
         except EOFError:
-            raise _no_terminal(manager, captcha) from None
+            raise _no_terminal(manager, captcha, out.line) from None
         try:
             await manager.answer_captcha(answer)
         except CaptchaRequiredError as again:
@@ -793,7 +787,7 @@ async def login_interactively(  # noqa: PLR0913 - the pieces of one interactive 
 
 
 def _no_terminal(
-    manager: AuthSessionManager, captcha: CaptchaRequiredError
+    manager: AuthSessionManager, captcha: CaptchaRequiredError, line: CommandLine
 ) -> CaptchaRequiredError:
     """Return the error of a captcha nobody can answer here: the picture, and how to go on."""
     not_before = manager.status().login_not_before
@@ -801,7 +795,7 @@ def _no_terminal(
     msg = (
         "Amazon wants a picture puzzle solved, and there is no terminal here to type its "
         f"characters into. The picture: {captcha.captcha_url} To go on, run "
-        f"`music-assistant-alexa login` again in a terminal{when}, where it asks for the "
+        f"`{line.sign_in()}` again in a terminal{when}, where it asks for the "
         "characters, or sign in from Music Assistant's settings, which show the picture."
     )
     return CaptchaRequiredError(msg, amazon_text=captcha.amazon_text, captcha_url=None)
@@ -1108,12 +1102,8 @@ async def _cmd_guide(args: argparse.Namespace, out: _Printer) -> int:
         except guide_document.UnknownSectionError as err:
             lines = [f"✗ {err}", *_guide_sections()]
             code = EXIT_BAD_INPUT
-    try:
-        for line in lines:
-            out(line)
-    except BrokenPipeError:
-        # Piped into `head` or a pager that quit early: stop quietly, as other tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), out.stream.fileno())
+    for line in lines:
+        out(line)  # a closed pipe (`| head`) ends quietly in the printer itself
     return code
 
 
@@ -1150,7 +1140,7 @@ async def _cmd_handoff(args: argparse.Namespace, out: _Printer) -> int:
         )
         try:
             if not await manager.restore(validate=True):
-                out("✗ Not signed in: run `music-assistant-alexa login` first.")
+                out(f"✗ Not signed in: run `{out.line.sign_in()}` first.")
                 return EXIT_NEEDS_USER
             report = await handoff.run(HandoffSource.from_manager(manager), force=args.force)
         finally:

@@ -23,7 +23,6 @@ from yarl import URL
 
 from music_assistant_alexa.auth.browser_sign_in import (
     BROWSER_SIGN_IN_TTL,
-    CODE_PARAMETER,
     MAX_PASTE,
     REUSE_MARGIN,
     AddressProblem,
@@ -46,6 +45,7 @@ from music_assistant_alexa.auth.errors import (
     browser_sign_in_helps,
 )
 from music_assistant_alexa.auth.models import Registration
+from music_assistant_alexa.auth.registration import CODE_PARAMETER
 from music_assistant_alexa.auth.store import BROWSER_SIGN_IN_FILE, STORE_MARKER, SessionStore
 from music_assistant_alexa.guide import GuideSlug
 from music_assistant_alexa.simulator import (

@@ -398,7 +398,11 @@ async def test_captcha_without_a_terminal_says_how_to_go_on(
     assert code == 3
     assert "there is no terminal here to type its characters into" in out
     assert re.search(r"The picture: https?://\S+", out)
-    assert "run `music-assistant-alexa login` again in a terminal" in out
+    # The command reaches the same folder: it repeats --store and --endpoint.
+    login = (
+        f"music-assistant-alexa --store {tmp_path / 'acct'} --endpoint {live_simulator.base_url}"
+    )
+    assert f"run `{login} login --email EMAIL` again in a terminal" in out
     assert "Characters:" not in out
     assert_clean(out, capsys)
 

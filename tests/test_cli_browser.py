@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Final
 import pytest
 
 from music_assistant_alexa import cli
-from music_assistant_alexa.auth.browser_sign_in import BROWSER_SIGN_IN_TTL, CODE_PARAMETER
+from music_assistant_alexa.auth.browser_sign_in import BROWSER_SIGN_IN_TTL
+from music_assistant_alexa.auth.registration import CODE_PARAMETER
 from music_assistant_alexa.cli import main
 from music_assistant_alexa.simulator import AmazonSimulator, Scenario
 

@@ -700,17 +700,39 @@ async def test_the_lock_is_reentrant_and_shared_by_the_holders_writes(tmp_path: 
     assert not store.holds_lock()
 
 
+class _Said(logging.Handler):
+    """Sets an event when a log record says a phrase (a wait on a condition, not on time)."""
+
+    def __init__(self, phrase: str) -> None:
+        super().__init__(logging.INFO)
+        self.phrase = phrase
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.phrase in record.getMessage():
+            self.event.set()
+
+
 async def test_a_folder_deleted_under_a_waiter_is_locked_afresh(tmp_path: Path) -> None:
     """A reset deletes the folder while another store waits: it locks the new folder."""
     holder = SessionStore(tmp_path / "acct")
     waiter = SessionStore(tmp_path / "acct")
     await holder.write_registration(registration())
-    async with holder.locked():
-        pending = asyncio.ensure_future(waiter.write_state(SessionState()))
-        await asyncio.sleep(0.05)
-        assert not pending.done()
-        assert holder.remove_session(keep_state=False).folder_removed
-    await asyncio.wait_for(pending, timeout=10)
+    said = _Said("Another process is using the session folder")
+    store_log = logging.getLogger("music_assistant_alexa.auth.store")
+    store_log.addHandler(said)
+    level, store_log.level = store_log.level, logging.INFO
+    try:
+        async with holder.locked():
+            pending = asyncio.ensure_future(waiter.write_state(SessionState()))
+            # The waiter met the held lock (it says so): now the folder goes.
+            await asyncio.wait_for(said.event.wait(), timeout=10)
+            assert not pending.done()
+            assert holder.remove_session(keep_state=False).folder_removed
+        await asyncio.wait_for(pending, timeout=10)
+    finally:
+        store_log.removeHandler(said)
+        store_log.level = level
     assert sorted(p.name for p in holder.folder.iterdir()) == [STORE_MARKER, STATE_FILE]
     # And the lock the waiter held was on the mark that exists now: the holder gets it again.
     async with holder.locked(wait=1):

@@ -49,7 +49,14 @@ from .errors import (
     NoBrowserSignInError,
 )
 from .models import BrowserSignInRecord
-from .registration import ASSOC_HANDLE, DeviceIdentity, Pkce, sign_in_query
+from .registration import (
+    ASSOC_HANDLE,
+    CODE_PARAMETER,
+    LANDING_PATH,
+    DeviceIdentity,
+    Pkce,
+    sign_in_query,
+)
 
 if TYPE_CHECKING:
     from .endpoints import AmazonHosts
@@ -65,9 +72,6 @@ CLOCK_TOLERANCE: Final = 5 * 60.0
 MAX_PASTE: Final = 16 * 1024
 #: Hashes of used codes kept, across links.
 MAX_USED_CODES: Final = 20
-#: The query parameter of the landing address that holds the authorization code.
-CODE_PARAMETER: Final = "openid.oa2.authorization_code"
-LANDING_PATH: Final = "/ap/maplanding"
 
 #: A code pasted on its own (real ones are 20-odd letters, e.g. ANeGrdrnBRfxyPFeCHsnRVmI).
 _BARE_CODE: Final = re.compile(r"[A-Za-z0-9_-]{16,512}")

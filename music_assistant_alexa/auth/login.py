@@ -32,7 +32,7 @@ from .errors import (
     UnknownPageError,
 )
 from .pages import CaptchaKind, Page, PageKind, classify_page
-from .registration import init_cookies, sign_in_query
+from .registration import CODE_PARAMETER, init_cookies, sign_in_query
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -285,7 +285,7 @@ class SignInWalk:
             location = resp.location if resp.is_redirect else None
             if location is None:
                 break
-            if "openid.oa2.authorization_code" in location:
+            if CODE_PARAMETER in location:
                 return self._remember(classify_page("", location), location, previous)
             resp = await self._http.request("GET", location)
         page = await _classify(resp.text, str(resp.url))

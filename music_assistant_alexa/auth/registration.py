@@ -46,9 +46,12 @@ SOFTWARE_VERSION: Final = "35602678"
 OS_VERSION: Final = "18.5"
 SDK_VERSION: Final = "6.12.4"
 _TERMINAL_GRANT_ERRORS: Final = frozenset({"invalid_grant", "invalid_token", "unauthorized_client"})
-_ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
 #: The Alexa app's OpenID association handle (Japan's carries a suffix).
-ASSOC_HANDLE: Final = _ASSOC_HANDLE
+ASSOC_HANDLE: Final = "amzn_dp_project_dee_ios"
+#: Where Amazon's sign-in ends: a "page not found" whose address carries the code.
+LANDING_PATH: Final = "/ap/maplanding"
+#: The landing address's parameter holding the authorization code.
+CODE_PARAMETER: Final = "openid.oa2.authorization_code"
 _CSRF_PATHS: Final = ("/api/language", "/spa/index.html")
 #: The Alexa web API's "who am I": the account's e-mail and marketplace.
 USERS_ME_PATH: Final = "/api/users/me"
@@ -374,13 +377,13 @@ def sign_in_query(device: DeviceIdentity, pkce: Pkce, hosts: AmazonHosts) -> dic
     :param hosts: The marketplace's hosts.
     """
     return {
-        "openid.return_to": f"https://{hosts.sign_in}/ap/maplanding",
+        "openid.return_to": f"https://{hosts.sign_in}{LANDING_PATH}",
         "openid.oa2.code_challenge_method": "S256",
         # Amazon Japan signs in on its own site, with the handle suffixed as alexa-cookie2
         # does there; everywhere else the global sign-in on amazon.com takes the bare handle.
-        "openid.assoc_handle": _ASSOC_HANDLE + ("_jp" if hosts.sign_in.endswith(".jp") else ""),
+        "openid.assoc_handle": ASSOC_HANDLE + ("_jp" if hosts.sign_in.endswith(".jp") else ""),
         "openid.identity": "http://specs.openid.net/auth/2.0/identifier_select",
-        "pageId": _ASSOC_HANDLE,
+        "pageId": ASSOC_HANDLE,
         "accountStatusPolicy": "P1",
         "openid.claimed_id": "http://specs.openid.net/auth/2.0/identifier_select",
         "openid.mode": "checkid_setup",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from music_assistant_alexa.auth.clock import format_utc
 from music_assistant_alexa.auth.errors import AlexaAuthError, ErrorCategory, error_class
 from music_assistant_alexa.auth.models import REGISTRATION_KEY
-from music_assistant_alexa.auth.refresh import next_refresh_due
+from music_assistant_alexa.auth.refresh import DAY, next_refresh_due
 from music_assistant_alexa.auth.session import PASSWORD_ATTEMPTS_PER_HOUR
 from music_assistant_alexa.auth.store import REGISTRATION_FILE
 from music_assistant_alexa.auth.totp import KEY_LENGTH, parse_totp_key
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from music_assistant_alexa.auth.session import AuthSessionManager, SessionStatus
     from music_assistant_alexa.auth.store import StoreSnapshot
 
-DAY: Final = 86_400.0
 #: Cookie age (days) from which a refresh is recommended, and from which it is urgent.
 COOKIE_AGE_WARNING_DAYS: Final = 7.0
 COOKIE_AGE_URGENT_DAYS: Final = 12.0

@@ -27,9 +27,10 @@ from music_assistant_alexa.auth.handoff.file_formats import CookieFileFormat
 from music_assistant_alexa.auth.handoff.probe import CookieVerdict
 from music_assistant_alexa.auth.handoff.record import Ownership
 from music_assistant_alexa.auth.handoff.writer import AlexaHandoff
+from music_assistant_alexa.auth.refresh import DAY
 from music_assistant_alexa.guide import GuideSlug
 
-from .checks import CheckStatus, HealthCheck
+from .checks import COOKIE_LIFETIME_DAYS, CheckStatus, HealthCheck
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 ALEXA_PLAYERS_CHECK_KEY: Final = "alexa_players"
 HANDOFF_CHECK_KEY: Final = "alexa_handoff"
 COOKIE_FILES_CHECK_KEY: Final = "alexa_cookie_files"
-DAY: Final = 86_400.0
-#: Amazon stops accepting website cookies this many days after issuing them.
-COOKIE_LIFETIME_DAYS: Final = 14.0
 _FORMAT_TEXT: Final = {
     CookieFileFormat.AIOHTTP_PICKLE: "aiohttp pickle, readable by every alexapy",
     CookieFileFormat.AIOHTTP_JSON: "aiohttp 3.14 JSON, unreadable by alexapy 1.29.23 and older",

@@ -29,7 +29,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-DAY: Final = 86_400.0
+from music_assistant_alexa.auth.refresh import DAY
+
 #: Seconds between two looks at a waiting restart.
 RELOAD_CHECK_INTERVAL: Final = 300.0
 #: Age (days) of the cookies an instance runs on from which it is restarted even while playing.

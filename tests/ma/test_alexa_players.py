@@ -24,9 +24,10 @@ from music_assistant_alexa.auth.handoff.disk import handoff_file
 from music_assistant_alexa.auth.handoff.file_formats import read_cookie_file
 from music_assistant_alexa.auth.handoff.record import read_record
 from music_assistant_alexa.auth.handoff.writer import HandoffSource
+from music_assistant_alexa.auth.refresh import DAY
 from music_assistant_alexa.ma.constants import ACTION_SIGN_IN, CONF_ALEXA_PLAYERS, DOMAIN
 from music_assistant_alexa.ma.provider import AlexaAuthProvider
-from music_assistant_alexa.ma.reload_rule import DAY, RELOAD_CHECK_INTERVAL
+from music_assistant_alexa.ma.reload_rule import RELOAD_CHECK_INTERVAL
 from tests.handoff_support import save_like_music_assistant
 from tests.helpers import TEST_EMAIL
 

@@ -16,13 +16,13 @@ import pytest
 from music_assistant_models.enums import EventType
 from music_assistant_models.event import MassEvent
 
+from music_assistant_alexa.auth.refresh import DAY
 from music_assistant_alexa.ma.alexa_dialog import (
     DIALOG_SIGN_IN_WINDOW,
     FLOW_IDLE_LIMIT,
     AlexaDialogWatch,
 )
 from music_assistant_alexa.ma.reload_rule import (
-    DAY,
     LIVE_COOKIE_LIMIT_DAYS,
     ReloadVerdict,
     reload_due_by,
@@ -36,26 +36,31 @@ NOW = START_TIME
 
 
 @pytest.mark.parametrize(
-    ("playing", "signing_in", "age_days", "verdict"),
+    ("playing", "signing_in", "age_days", "verdict", "restart_now"),
     [
-        (False, False, 3.0, ReloadVerdict.QUIET),
-        (False, False, None, ReloadVerdict.QUIET),
-        (True, False, 3.0, ReloadVerdict.WAIT_PLAYING),
-        (True, False, 11.9, ReloadVerdict.WAIT_PLAYING),
-        (True, False, 12.0, ReloadVerdict.COOKIES_OLD),
-        (True, False, None, ReloadVerdict.NOT_SIGNED_IN),
-        (False, True, 3.0, ReloadVerdict.WAIT_SIGN_IN),
-        (True, True, 13.0, ReloadVerdict.WAIT_SIGN_IN),
+        (False, False, 3.0, ReloadVerdict.QUIET, True),
+        (False, False, None, ReloadVerdict.QUIET, True),
+        (True, False, 3.0, ReloadVerdict.WAIT_PLAYING, False),
+        (True, False, 11.9, ReloadVerdict.WAIT_PLAYING, False),
+        (True, False, 12.0, ReloadVerdict.COOKIES_OLD, True),
+        (True, False, None, ReloadVerdict.NOT_SIGNED_IN, True),
+        (False, True, 3.0, ReloadVerdict.WAIT_SIGN_IN, False),
+        (True, True, 13.0, ReloadVerdict.WAIT_SIGN_IN, False),
     ],
 )
 def test_the_restart_rule(
-    *, playing: bool, signing_in: bool, age_days: float | None, verdict: ReloadVerdict
+    *,
+    playing: bool,
+    signing_in: bool,
+    age_days: float | None,
+    verdict: ReloadVerdict,
+    restart_now: bool,
 ) -> None:
     """Quiet: now. Playing: wait, until the running cookies are 12 days old. Signing in: wait."""
     live = None if age_days is None else NOW - age_days * DAY
     got = reload_verdict(playing=playing, signing_in=signing_in, live_cookies_at=live, now=NOW)
     assert got is verdict
-    assert got.now is (verdict not in (ReloadVerdict.WAIT_PLAYING, ReloadVerdict.WAIT_SIGN_IN))
+    assert got.now is restart_now
 
 
 def test_the_deadline_leaves_two_days_before_amazon_drops_the_cookies() -> None:
