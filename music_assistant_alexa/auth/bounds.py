@@ -50,21 +50,21 @@ _COOKIE_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~:0-9A-Za-z]+")
 #: Printable ASCII without ";" (which would end the cookie in a Cookie header).
 _COOKIE_VALUE: Final = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
 _HOST_NAME: Final = re.compile(r"[a-z0-9.-]{1,253}")
-#: Attribute names a cookie can never be called (http.cookies refuses them).
-_RESERVED_COOKIE_NAMES: Final = frozenset(
-    {
-        "expires",
-        "path",
-        "comment",
-        "domain",
-        "max-age",
-        "secure",
-        "httponly",
-        "version",
-        "samesite",
-        "partitioned",
-    }
+#: The attributes a cookie line can carry, in http.cookies' order ("partitioned" is Python
+#: 3.14's). No cookie can be called one of these (http.cookies refuses them).
+COOKIE_ATTRIBUTES: Final = (
+    "expires",
+    "path",
+    "comment",
+    "domain",
+    "max-age",
+    "secure",
+    "httponly",
+    "version",
+    "samesite",
+    "partitioned",
 )
+_RESERVED_COOKIE_NAMES: Final = frozenset(COOKIE_ATTRIBUTES)
 _NUL: Final = re.compile(r"\x00")
 #: What would break (or smuggle) a header line.
 _HEADER_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f]")

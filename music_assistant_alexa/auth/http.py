@@ -156,6 +156,11 @@ class AmazonHttp:
             self._jar = CookieJar(quote_cookie=False)
         return self._jar
 
+    def _cookie_header(self, target: URL) -> str:
+        """Return the Cookie header this account's jar holds for ``target`` ("" if none)."""
+        cookies = self.jar.filter_cookies(target).values()
+        return "; ".join(f"{m.key}={m.coded_value}" for m in cookies)
+
     def _transport(self) -> ClientSession:
         if isinstance(self._session.cookie_jar, DummyCookieJar):
             return self._session
@@ -264,10 +269,7 @@ class AmazonHttp:
         target = URL(url)
         await self._wait_for_pace()
         headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
-        cookie_header = "; ".join(
-            f"{m.key}={m.coded_value}" for m in self.jar.filter_cookies(target).values()
-        )
-        if cookie_header:
+        if cookie_header := self._cookie_header(target):
             headers["Cookie"] = cookie_header
         self.request_count += 1
         try:
@@ -323,10 +325,7 @@ class AmazonHttp:
         }
         if headers:
             send_headers.update(headers)
-        cookie_header = "; ".join(
-            f"{m.key}={m.coded_value}" for m in self.jar.filter_cookies(amazon_url).values()
-        )
-        if cookie_header:
+        if cookie_header := self._cookie_header(amazon_url):
             send_headers["Cookie"] = cookie_header
         self.request_count += 1
         try:

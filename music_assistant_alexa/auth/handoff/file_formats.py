@@ -31,7 +31,7 @@ from enum import StrEnum
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final
 
-from music_assistant_alexa.auth.bounds import BoundsError, load_json
+from music_assistant_alexa.auth.bounds import COOKIE_ATTRIBUTES, BoundsError, load_json
 from music_assistant_alexa.auth.endpoints import MARKETPLACES, Marketplace
 
 if TYPE_CHECKING:
@@ -56,18 +56,8 @@ ALLOWED_GLOBALS: Final = frozenset(
         ("builtins", "dict"),
     }
 )
-#: Cookie attributes every supported Python knows (3.14 adds "partitioned", older ones lack it).
-_PORTABLE_ATTRIBUTES: Final = (
-    "expires",
-    "path",
-    "comment",
-    "domain",
-    "max-age",
-    "secure",
-    "httponly",
-    "version",
-    "samesite",
-)
+#: Cookie attributes every supported Python knows (older ones lack 3.14's "partitioned").
+_PORTABLE_ATTRIBUTES: Final = tuple(name for name in COOKIE_ATTRIBUTES if name != "partitioned")
 #: Website cookies of a marketplace that a signed-in Alexa web session uses, by exact name.
 _SESSION_COOKIES: Final = frozenset({"session-id", "session-id-time", "session-token"})
 #: ... and by prefix, followed by the marketplace's suffix ("at-main", "ubid-acbde").
