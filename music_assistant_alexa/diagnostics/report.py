@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import platform
 import re
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 import music_assistant_alexa
@@ -153,6 +152,10 @@ def _present(data: Any, key: str | None = None) -> Any:
 
 
 def _versions() -> dict[str, str | None]:
+    # Imported here: importlib.metadata (and zipfile under it) costs about 9 ms at import, and
+    # only a diagnostics report needs it.
+    from importlib import metadata  # noqa: PLC0415
+
     versions: dict[str, str | None] = {
         "music-assistant-alexa": music_assistant_alexa.__version__,
         "python": platform.python_version(),

@@ -42,7 +42,7 @@ RECORD_VERSION: Final = 1
 MAX_RECORD_BYTES: Final = 64 * 1024
 
 
-@dataclass(slots=True)
+@dataclass
 class WrittenFile(StoreModel):
     """One file we wrote."""
 
@@ -54,7 +54,7 @@ class WrittenFile(StoreModel):
     format: str
 
 
-@dataclass(slots=True)
+@dataclass
 class HandoffRecord(StoreModel):
     """The whole ``<file>.handoff.json``."""
 
